@@ -1,0 +1,409 @@
+"""Casualty claims: every number of dead or injured, with who states it and what it covers.
+
+A quantity becomes a claim when it counts people (or deaths) and a killing or
+injury word governs it. Each field of a claim is read by a named rule and keeps
+its evidence span; the same figure from the same claimant said twice in one
+article is one claim (its evidence lists both places).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from vigil.extract.analysis import Analysis
+from vigil.extract.numbers import QuantityMatch, find_quantities
+from vigil.model import Claim, DateInterval, Evidence, Mention, Sentence, Span
+
+RULE_CLAIM = "claims.casualty@1"
+RULE_CLAIMANT = "claims.attribution@1"
+RULE_VIA = "claims.relay@1"
+RULE_SCOPE = "claims.scope@1"
+RULE_CATEGORY = "claims.category@1"
+RULE_VICTIMS = "claims.victim_group@1"
+RULE_AREA = "claims.area@1"
+RULE_PERIOD = "claims.period@1"
+
+_KILLED = re.compile(
+    r"\b(?:kill(?:ed|ing|s)?|dead|deaths?|died|dying|toll|massacred|murdered|slain|executed|"
+    r"lost\s+their\s+lives|lives|perished|butchered|slaughtered|fatalities|bodies|victims)\b",
+    re.I,
+)
+_INJURED = re.compile(r"\b(?:injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt)\b", re.I)
+
+_CIVILIAN_NOUNS = {
+    "civilians", "civilian", "residents", "resident", "villagers", "women", "woman", "children", "child",
+    "boys", "girls", "minors", "worshippers", "congregants", "families", "journalists", "doctors", "medics",
+    "students", "farmers", "shepherds", "brothers", "sisters", "relatives", "infants", "babies", "elderly",
+}
+_SECURITY_NOUNS = {"soldiers", "soldier", "troops", "personnel", "officers", "policemen", "police", "guards", "servicemen"}
+_FIGHTER_NOUNS = {"fighters", "fighter", "gunmen", "militants", "insurgents", "loyalists", "elements", "jihadists", "rebels"}
+_GENERIC_NOUNS = {
+    "people", "persons", "individuals", "deaths", "dead", "bodies", "victims", "casualties", "fatalities",
+    "members", "member", "lives", "men", "others", "more", "killed", "wounded", "injured", "person",
+}
+_IDENTITY_NOUNS = {"alawites", "alawite", "christians", "christian", "druze", "kurds", "sunnis", "shiites", "bedouins", "ismailis"}
+_PERSON_NOUNS = _CIVILIAN_NOUNS | _SECURITY_NOUNS | _FIGHTER_NOUNS | _GENERIC_NOUNS | _IDENTITY_NOUNS
+
+_SECURITY_CUE = re.compile(r"\b(?:security\s+forces|government\s+forces|security\s+personnel|army|police|soldiers)\b", re.I)
+_FIGHTER_CUE = re.compile(r"\b(?:fighters|gunmen|militants|insurgents|loyalists|remnants)\b", re.I)
+_CIVILIAN_CUE = re.compile(r"\bcivilians?\b", re.I)
+
+_CUMULATIVE = re.compile(
+    r"\b(?:(?:death\s+|overall\s+|total\s+)?toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
+    r"over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)|within\s+(?:just\s+)?(?:\d+|\w+)\s+(?:hours|days)|"
+    r"(?:in|over)\s+(?:two|three|four|five|several|\d+)\s+days|(?:two|three|four|five|\d+)\s+days\s+of|"
+    r"between\s+\w+\s+\d+\s+and|campaign|highest\s+number)\b",
+    re.I,
+)
+_SUBSET = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+(?:some\s+|at\s+least\s+)?$", re.I)
+_SAID = re.compile(
+    r"\b(?:said|says|say|reported|reports|report|confirmed|documented|recorded|announced|stated|estimated|added|"
+    r"noted|suggested|counted|told)\b",
+    re.I,
+)
+_ACCORDING = re.compile(r"\b(?:according\s+to|citing|cited\s+by|as\s+reported\s+by)\s+(?:the\s+)?$", re.I)
+_TOLD = re.compile(r"\btold\s+$", re.I)
+_CLAIMANT_TYPES = {"organisation", "media", "person"}
+_SPEECH_BEFORE_DATE = re.compile(
+    r"\b(?:said|says|reported|announced|stated|added|confirmed|told\s+\w+(?:\s+\w+)?)\s+(?:on\s+)?$", re.I
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Draft:
+    """A claim before de-duplication, with the positions the event rules need."""
+
+    claim: Claim
+    match_start: int  # document offsets of the number
+    match_end: int
+    sentence: Sentence
+    subset: bool
+    breakdown: bool  # "25 in Latakia": a figure for one place, part of a list
+
+
+def find_claims(a: Analysis, *, published=None) -> list[Draft]:
+    drafts: list[Draft] = []
+    for s in a.sentences:
+        if a.is_caption(s):
+            continue
+        text = a.sentence_text(s)
+        previous: Draft | None = None
+        for q in find_quantities(text):
+            draft = _draft(a, s, text, q, previous, len(drafts))
+            if draft is not None:
+                drafts.append(draft)
+                previous = draft
+    return _dedupe(drafts)
+
+
+def _draft(a: Analysis, s: Sentence, text: str, q: QuantityMatch, previous: Draft | None, n: int) -> Draft | None:
+    doc_id = a.document.id
+    base = s.span.start
+    noun = (q.quantity.noun or "").lower()
+    head = noun.split()[-1] if noun else ""
+    if noun and head not in _PERSON_NOUNS and noun.split()[0] not in _PERSON_NOUNS:
+        return None
+    if q.quantity.count <= 0 or q.quantity.count > 2_000_000:
+        return None
+    killed = [(m.start(), m.end(), "killed") for m in _KILLED.finditer(text)]
+    injured = [(m.start(), m.end(), "injured") for m in _INJURED.finditer(text)]
+    predicates = killed + injured
+    if head in {"wounded", "injured"}:
+        kind = "injured"
+    elif head in {"dead", "deaths", "bodies", "fatalities", "killed", "lives"}:
+        kind = "killed"
+    elif predicates:
+        start, end, kind = min(predicates, key=lambda p: _distance(p, q))
+        limit = 45 if not noun else 90
+        if _distance((start, end), q) > limit and not (previous and not noun):
+            return None
+    else:
+        return None
+    if not noun and previous is None:
+        return None
+
+    window = text[max(0, q.start - 30) : q.start]
+    subset = bool(_SUBSET.search(window))
+    breakdown = False
+    category = _category(noun, text, q)
+    if previous is not None and (not noun or head in {"deaths", "dead", "victims"}):
+        category = previous.claim.category if category in ("all", "unknown") else category
+        kind = previous.claim.killed_or_injured if not noun else kind
+        breakdown = True
+    elif category == "all" and previous is None and noun in {"deaths", "dead", "victims"}:
+        category = _category_from_context(a, s) or category
+
+    claimant, via, attribution_ev = _attribution(a, s, text, q)
+    victim_group, victim_ev = _victim_group(a, s, q, noun)
+    admin1, area_ev, local = _area(a, s, q)
+    breakdown = breakdown or local
+    period, period_ev = _period(a, s, q)
+    scope = _scope(text, q, period, previous)
+
+    span = Span(doc_id=doc_id, start=base + q.start, end=base + q.end)
+    evidence = [
+        Evidence(field="count", span=span, rule=RULE_CLAIM),
+        Evidence(field="sentence", span=s.span, rule=RULE_CLAIM),
+        *attribution_ev,
+        *victim_ev,
+        *area_ev,
+        *period_ev,
+    ]
+    claim = Claim(
+        id=f"{doc_id}-c{n}",
+        doc_id=doc_id,
+        claimant=claimant,
+        via=via,
+        count=q.quantity.count,
+        qualifier=q.quantity.qualifier,
+        killed_or_injured=kind,
+        category=category,
+        victim_group=victim_group,
+        scope=scope,
+        period=period,
+        admin1=admin1,
+        span=span,
+        sentence=s.span,
+        evidence=tuple(evidence),
+        confidence=0.8 if claimant != "article" else 0.7,
+    )
+    return Draft(
+        claim=claim,
+        match_start=span.start,
+        match_end=span.end,
+        sentence=s,
+        subset=subset,
+        breakdown=breakdown,
+    )
+
+
+def _distance(p: tuple[int, int, str] | tuple[int, int], q: QuantityMatch) -> int:
+    start, end = p[0], p[1]
+    if end <= q.start:
+        return q.start - end
+    if start >= q.end:
+        return start - q.end
+    return 0
+
+
+def _category(noun: str, text: str, q: QuantityMatch) -> str:
+    words = set(noun.split())
+    after = text[q.end : q.end + 40]
+    if words & _CIVILIAN_NOUNS:
+        return "civilians"
+    if words & _SECURITY_NOUNS or ("member" in noun and _SECURITY_CUE.search(after)):
+        return "security_forces"
+    if "security" in noun or "government forces" in noun:
+        return "security_forces"
+    if words & _FIGHTER_NOUNS or ("member" in noun and _FIGHTER_CUE.search(after)):
+        return "fighters"
+    if "member" in noun:
+        return "unknown"
+    return "all"
+
+
+def _category_from_context(a: Analysis, s: Sentence) -> str | None:
+    """'49 deaths' after '158 civilians dead': a breakdown keeps its total's category."""
+    if s.index == 0:
+        return None
+    prev = a.sentences[s.index - 1]
+    return "civilians" if _CIVILIAN_CUE.search(a.sentence_text(prev)) else None
+
+
+def _attribution(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple[str, str | None, list[Evidence]]:
+    """Who gives the figure (claimant) and who relays it (via)."""
+    base = s.span.start
+    candidates: list[tuple[int, Mention, str]] = []
+    for m in a.in_sentence(a.actors, s):
+        if m.actor is None or m.actor.type not in _CLAIMANT_TYPES:
+            continue
+        rel_start = m.evidence.span.start - base
+        rel_end = m.evidence.span.end - base
+        before = text[max(0, rel_start - 30) : rel_start]
+        after = text[rel_end : rel_end + 40]
+        if _TOLD.search(before):
+            candidates.append((abs(rel_start - q.start), m, "told"))
+        elif _ACCORDING.search(before) or re.match(r"\s*(?:\(\w+\)\s*)?(?:,\s*\w+(?:\s+\w+)?,\s*)?(?:has\s+|had\s+|have\s+)?"
+                                                   r"(?:also\s+)?(?:said|says|reported|reports|confirmed|documented|recorded|announced|stated|estimated|added|noted|suggested|counted)\b", after, re.I):
+            candidates.append((abs(rel_start - q.start), m, "said"))
+        elif re.search(r"\b(?:said|says|reported|according\s+to)\s+(?:the\s+)?(?:\w+\s+){0,2}$", before, re.I):
+            candidates.append((abs(rel_start - q.start), m, "said"))
+    evidence: list[Evidence] = []
+    claimant, via = "article", None
+    sources = sorted((c for c in candidates if c[2] == "said"), key=lambda c: c[0])
+    relays = [c for c in candidates if c[2] == "told"]
+    orgs = [c for c in sources if c[1].actor.type != "media"]
+    media = [c for c in sources if c[1].actor.type == "media"]
+    if orgs:
+        claimant = orgs[0][1].actor.name
+        evidence.append(Evidence(field="claimant", span=orgs[0][1].evidence.span, rule=RULE_CLAIMANT))
+        if media:
+            via = media[0][1].actor.name
+    elif media:
+        claimant = media[0][1].actor.name
+        evidence.append(Evidence(field="claimant", span=media[0][1].evidence.span, rule=RULE_CLAIMANT))
+    if relays:
+        via = relays[0][1].actor.name
+        evidence.append(Evidence(field="via", span=relays[0][1].evidence.span, rule=RULE_VIA))
+        if claimant == "article":
+            claimant = _speaker_before(text, relays[0][1].evidence.span.start - base) or "article"
+    quote = a.quote_around(base + q.start)
+    if quote is not None and quote.introducer:
+        outlet = _resolve_outlet(a, quote.introducer)
+        if outlet and outlet != claimant:
+            if claimant == "article":
+                claimant = outlet
+            else:
+                via = via or outlet
+            start = quote.introducer_start or quote.start
+            evidence.append(
+                Evidence(
+                    field="via" if via == outlet else "claimant",
+                    span=Span(doc_id=a.document.id, start=start, end=start + len(quote.introducer)),
+                    rule=RULE_VIA,
+                )
+            )
+    return claimant, via, evidence
+
+
+def _resolve_outlet(a: Analysis, name: str) -> str | None:
+    from vigil.extract.actors import lexicon
+
+    found = lexicon().find(name, doc_id=a.document.id)
+    if found and found[0].actor.type in _CLAIMANT_TYPES:
+        return found[0].actor.name
+    if name.split()[0] in {"The", "Al"} or len(name.split()) >= 2:
+        return name
+    return None
+
+
+def _speaker_before(text: str, told_at: int) -> str | None:
+    """'Baniyas resident Samir Haidar, 67, told AFP': the person before 'told'."""
+    before = text[:told_at]
+    m = re.search(r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,3})(?:,\s*\d+,)?\s+told\s+$", before)
+    return m.group(1) if m else None
+
+
+def _victim_group(a: Analysis, s: Sentence, q: QuantityMatch, noun: str) -> tuple[str | None, list[Evidence]]:
+    base = s.span.start
+    lo, hi = base + max(0, q.start - 25), base + min(len(a.sentence_text(s)), q.end + 60)
+    best: tuple[int, Mention] | None = None
+    for m in a.within(a.actors, lo, hi):
+        if m.actor is None or m.actor.type != "identity_group" or m.actor.name == "Christian" and "worshippers" in m.text.lower():
+            continue
+        start = m.evidence.span.start
+        own_noun = base + q.start <= start < base + q.end
+        between = a.text[base + q.end : start] if start >= base + q.end else ""
+        if not own_noun and start >= base + q.end and (_SUBSET.search(between + " ") or re.search(r"\bincluding\b", between)):
+            continue
+        if not own_noun and re.search(r"\d", between):
+            continue
+        if start < base + q.start and not a.text[start : base + q.start].strip().endswith(m.text):
+            # An identity word before the number only counts when it is the adjective of this figure.
+            continue
+        distance = 0 if own_noun else abs(start - (base + q.end))
+        if best is None or distance < best[0]:
+            best = (distance, m)
+    if best is None:
+        return None, []
+    return best[1].actor.name, [Evidence(field="victim_group", span=best[1].evidence.span, rule=RULE_VICTIMS)]
+
+
+def _area(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[tuple[str, ...], list[Evidence], bool]:
+    """Governorates a figure covers: its own 'N in <place>', else the sentence's, else the one before."""
+    base = s.span.start
+    own = [
+        m
+        for m in a.in_sentence(a.places, s)
+        if 0 <= m.evidence.span.start - (base + q.end) <= 25
+        and re.fullmatch(r"\s*(?:\w+\s+)?(?:in|at|across|from)\s+(?:the\s+)?(?:\w+\s+)?", a.text[base + q.end : m.evidence.span.start])
+    ]
+    if own and own[0].place and own[0].place.admin1:
+        m = own[0]
+        return (m.place.admin1,), [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA)], True
+    for sent in (s, a.sentences[s.index - 1] if s.index > 0 else None):
+        if sent is None:
+            continue
+        names: list[str] = []
+        ev: list[Evidence] = []
+        for m in a.in_sentence(a.places, sent):
+            if m.place and m.place.admin1 and m.place.admin1 not in names:
+                names.append(m.place.admin1)
+                ev.append(Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA))
+        if names:
+            return tuple(names), ev, False
+    return (), [], False
+
+
+def _period(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[DateInterval, list[Evidence]]:
+    """The dates a figure covers: the nearest date in its sentence that is not when it was said."""
+    base = s.span.start
+    best: tuple[int, Mention] | None = None
+    for m in a.in_sentence(a.dates, s):
+        if is_speech_date(a, m):
+            continue
+        d = abs(m.evidence.span.start - (base + q.end))
+        if best is None or d < best[0]:
+            best = (d, m)
+    if best is None or best[1].date is None:
+        return DateInterval(), []
+    return best[1].date, [Evidence(field="period", span=best[1].evidence.span, rule=RULE_PERIOD)]
+
+
+def is_speech_date(a: Analysis, m: Mention) -> bool:
+    """'said on Wednesday': the day a figure was given, not the days it covers."""
+    start = m.evidence.span.start
+    return bool(_SPEECH_BEFORE_DATE.search(a.text[max(0, start - 40) : start]))
+
+
+def _scope(text: str, q: QuantityMatch, period: DateInterval, previous: Draft | None) -> str:
+    after = text[q.end : q.end + 50]
+    if re.search(r"\b(?:on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|today|yesterday|last\s+night)\b", after, re.I):
+        return "incident"
+    if _CUMULATIVE.search(text):
+        return "cumulative"
+    if period.start and period.end and period.start != period.end:
+        return "cumulative"
+    if period.precision and period.precision >= 2:
+        return "cumulative"
+    if previous is not None:
+        return previous.claim.scope
+    return "incident"
+
+
+def _dedupe(drafts: list[Draft]) -> list[Draft]:
+    """One claim per (claimant, count, killed/injured) in a document; the fuller reading wins."""
+    kept: dict[tuple, Draft] = {}
+    order: list[tuple] = []
+    for d in drafts:
+        c = d.claim
+        key = (c.claimant, c.count, c.killed_or_injured)
+        if key not in kept:
+            kept[key] = d
+            order.append(key)
+            continue
+        old = kept[key]
+        primary, other = (d, old) if _richness(d.claim) > _richness(old.claim) else (old, d)
+        p, o = primary.claim, other.claim
+        merged = replace(
+            p,
+            via=p.via or o.via,
+            qualifier=p.qualifier if p.qualifier != "exact" else o.qualifier,
+            victim_group=p.victim_group or o.victim_group,
+            category=p.category if p.category not in ("all", "unknown") else o.category,
+            scope="cumulative" if "cumulative" in (p.scope, o.scope) else p.scope,
+            admin1=p.admin1 or o.admin1,
+            period=p.period if p.period.precision else o.period,
+            evidence=p.evidence + tuple(replace(e, field=f"{e.field}") for e in o.evidence),
+        )
+        kept[key] = replace(primary, claim=merged, subset=primary.subset and other.subset)
+    renumbered = []
+    for i, key in enumerate(order):
+        d = kept[key]
+        renumbered.append(replace(d, claim=replace(d.claim, id=f"{d.claim.doc_id}-c{i}")))
+    return renumbered
+
+
+def _richness(c: Claim) -> int:
+    return (c.via is not None) * 4 + (c.qualifier != "exact") * 2 + (c.victim_group is not None)

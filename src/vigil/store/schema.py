@@ -1,0 +1,175 @@
+"""The store's tables (SQLAlchemy Core, portable across SQLite and PostgreSQL).
+
+Query fields are columns; nested value objects (a resolved place, a mention's
+payload) are JSON. Migrations in `migrations/versions` create exactly these
+tables; a test checks the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("title", Text),
+    Column("url", Text),
+    Column("outlet", Text),
+    Column("published", Date),
+    Column("published_from", String(16)),
+    Column("language", String(16), nullable=False),
+    Column("doc_metadata", JSON, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("extractor", String(64), nullable=False),
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("doc_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("value", JSON, nullable=False),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("doc_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("claimant", Text, nullable=False),
+    Column("via", Text),
+    Column("count", Integer, nullable=False),
+    Column("qualifier", String(16), nullable=False),
+    Column("killed_or_injured", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("victim_group", Text),
+    Column("scope", String(16), nullable=False),
+    Column("period_start", Date),
+    Column("period_end", Date),
+    Column("period_precision", Integer),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("sentence_start", Integer, nullable=False),
+    Column("sentence_end", Integer, nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+claim_admin1 = Table(
+    "claim_admin1",
+    metadata,
+    Column("claim_id", String(64), ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("admin1", Text, nullable=False, index=True),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("doc_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("event_type", String(64), nullable=False, index=True),
+    Column("sub_event_type", String(64), nullable=False),
+    Column("date_start", Date, index=True),
+    Column("date_end", Date),
+    Column("time_precision", Integer),
+    Column("country", Text),
+    Column("place", JSON),
+    Column("location", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("geo_precision", Integer),
+    Column("actor1", Text),
+    Column("actor1_type", String(32)),
+    Column("actor2", Text),
+    Column("actor2_type", String(32)),
+    Column("victim_group", Text),
+    Column("civilian_targeting", Boolean, nullable=False),
+    Column("fatalities", Integer, nullable=False, index=True),
+    Column("fatalities_low", Integer),
+    Column("fatalities_high", Integer),
+    Column("toll_scope", String(16), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("sentence_start", Integer, nullable=False),
+    Column("sentence_end", Integer, nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+event_admin1 = Table(
+    "event_admin1",
+    metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("admin1", Text, nullable=False, index=True),
+)
+
+event_claims = Table(
+    "event_claims",
+    metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("claim_id", String(64), ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("owner_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("owner_kind", String(16), nullable=False),
+    Column("doc_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("field", String(32), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("date_start", Date),
+    Column("date_end", Date),
+    Column("time_precision", Integer),
+    Column("admin1", JSON, nullable=False),
+    Column("parent_id", String(64), ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("tolls", JSON, nullable=False),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("incident_id", String(64), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+)
+
+Index("ix_events_date_type", events.c.date_start, events.c.event_type)

@@ -1,0 +1,194 @@
+"""The store: migrations, one transaction per batch, duplicates, filters and lossless reads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from vigil.ingest import make_document
+from vigil.model import (
+    Claim,
+    DateInterval,
+    EventMention,
+    Evidence,
+    Extraction,
+    Place,
+    Span,
+)
+from vigil.store import EventFilter, Store, sqlite_url
+from vigil.store.schema import metadata
+
+TEXT = (
+    "Gunmen killed 12 civilians in the village of Example on Monday, a monitor said. "
+    "Separately, a protest took place in Homs."
+)
+
+
+def _extraction(text: str = TEXT, *, published: date = date(2025, 3, 12), name: str = "a.txt") -> Extraction:
+    doc = make_document(text, name=name, source=f"/tmp/{name}", published=published, published_from="metadata")
+    claim_span = Span(doc_id=doc.id, start=text.index("12"), end=text.index("12") + 13)
+    sentence = Span(doc_id=doc.id, start=0, end=text.index(".") + 1)
+    claim = Claim(
+        id=f"{doc.id}-c0",
+        doc_id=doc.id,
+        claimant="SOHR",
+        via=None,
+        count=12,
+        qualifier="exact",
+        killed_or_injured="killed",
+        category="civilians",
+        victim_group=None,
+        scope="incident",
+        period=DateInterval(start=date(2025, 3, 10), end=date(2025, 3, 10), precision=1),
+        admin1=("Lattakia",),
+        span=claim_span,
+        sentence=sentence,
+        evidence=(Evidence(field="count", span=claim_span, rule="claims.casualty@1"),),
+    )
+    place = Place(
+        name="Latakia", kind="town", country="Syria", country_code="SY", admin1="Lattakia",
+        latitude=35.5, longitude=35.8, geo_precision=1, geonameid=173576,
+    )
+    event = EventMention(
+        id=f"{doc.id}-e0",
+        doc_id=doc.id,
+        event_type="Violence against civilians",
+        sub_event_type="Attack",
+        date=DateInterval(start=date(2025, 3, 10), end=date(2025, 3, 10), precision=1),
+        country="Syria",
+        admin1=("Lattakia",),
+        place=place,
+        actor1="Unidentified armed group",
+        actor2="Civilians",
+        victim_group="Alawite",
+        civilian_targeting=True,
+        actor1_type="unknown_armed",
+        actor2_type="civilians",
+        fatalities=12,
+        fatalities_low=12,
+        fatalities_high=12,
+        toll_scope="incident",
+        claim_ids=(claim.id,),
+        span=Span(doc_id=doc.id, start=7, end=13),
+        sentence=sentence,
+        evidence=(Evidence(field="event_type", span=Span(doc_id=doc.id, start=7, end=13), rule="events.trigger@1"),),
+        confidence=0.8,
+    )
+    protest = replace(
+        event,
+        id=f"{doc.id}-e1",
+        event_type="Protests",
+        sub_event_type="Peaceful protest",
+        admin1=("Homs",),
+        place=None,
+        actor1="Protesters",
+        actor2=None,
+        date=DateInterval(),
+        fatalities=0,
+        fatalities_low=0,
+        fatalities_high=None,
+        civilian_targeting=False,
+        claim_ids=(),
+        evidence=(),
+    )
+    return Extraction(
+        document=doc, sentences=(), mentions=(), claims=(claim,), events=(event, protest), extractor="test@1"
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(sqlite_url(tmp_path / "store.sqlite"))
+    yield s
+    s.close()
+
+
+def test_migrations_create_exactly_the_schema(store):
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert set(inspect(conn).get_table_names()) >= {"documents", "events", "claims", "incidents", "evidence"}
+
+
+def test_sqlite_runs_in_wal_mode(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_reopening_migrates_nothing_and_keeps_data(tmp_path):
+    url = sqlite_url(tmp_path / "s.sqlite")
+    with Store.open(url) as s:
+        s.write([_extraction()])
+    with Store.open(url) as s:
+        assert s.counts()["documents"] == 1
+
+
+def test_written_records_read_back_equal(store):
+    x = _extraction()
+    result = store.write([x])
+    assert (result.stored, result.duplicates, result.events, result.claims) == (1, 0, 2, 1)
+    records = store.events()
+    by_id = {r.event.id: r for r in records}
+    assert by_id[x.events[0].id].event == x.events[0]
+    assert by_id[x.events[0].id].claims == x.claims
+    assert by_id[x.events[1].id].event == x.events[1]
+    assert by_id[x.events[0].id].document == x.document
+
+
+def test_same_text_is_stored_once(store):
+    x = _extraction()
+    store.write([x])
+    again = store.write([x, _extraction(name="copy.txt")])
+    assert (again.stored, again.duplicates) == (0, 2)
+    assert store.counts() == {"documents": 1, "mentions": 0, "claims": 1, "events": 2}
+
+
+def test_a_failing_batch_leaves_nothing_behind(store):
+    good = _extraction()
+    bad = _extraction(TEXT + " More.", name="b.txt")
+    # Two events with the same id violate the primary key inside the batch.
+    bad = replace(bad, events=(bad.events[0], bad.events[0]))
+    with pytest.raises(Exception):
+        store.write([good, bad])
+    assert store.counts()["documents"] == 0
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (EventFilter(), 2),
+        (EventFilter(governorate="Lattakia"), 1),
+        (EventFilter(governorate="Homs"), 1),
+        (EventFilter(governorate="Idleb"), 0),
+        (EventFilter(event_type="protests"), 1),
+        (EventFilter(event_type="Attack"), 1),
+        (EventFilter(actor="gunmen"), 0),
+        (EventFilter(actor="unidentified"), 1),
+        (EventFilter(min_fatalities=10), 1),
+        (EventFilter(min_fatalities=13), 0),
+        (EventFilter(date_from=date(2025, 3, 10), date_to=date(2025, 3, 10)), 1),
+        (EventFilter(date_from=date(2025, 3, 11)), 0),
+        (EventFilter(limit=1), 1),
+    ],
+)
+def test_event_filters(store, flt, expected):
+    store.write([_extraction()])
+    assert len(store.events(flt)) == expected
+
+
+def test_claim_filters(store):
+    store.write([_extraction()])
+    assert [r.claim.count for r in store.claims(EventFilter(governorate="Lattakia"))] == [12]
+    assert store.claims(EventFilter(actor="sohr"))[0].document.name == "a.txt"
+    assert store.claims(EventFilter(min_fatalities=20)) == []
+
+
+def test_show_one_event(store):
+    x = _extraction()
+    store.write([x])
+    assert store.event(x.events[0].id).event == x.events[0]
+    assert store.event("nope") is None

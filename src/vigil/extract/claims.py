@@ -23,6 +23,7 @@ RULE_CATEGORY = "claims.category@1"
 RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
+RULE_CARRIED = "claims.attribution_carried@1"
 
 _KILLED = re.compile(
     r"\b(?:kill(?:ed|ing|s)?|dead|deaths?|died|dying|toll|massacred|murdered|slain|executed|"
@@ -50,7 +51,9 @@ _FIGHTER_CUE = re.compile(r"\b(?:fighters|gunmen|militants|insurgents|loyalists|
 _CIVILIAN_CUE = re.compile(r"\bcivilians?\b", re.I)
 
 _CUMULATIVE = re.compile(
-    r"\b(?:(?:death\s+|overall\s+|total\s+)?toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
+    r"\b(?:toll\s+(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|reached|increased|jumped|stands|stood|to|includes?)|"
+    r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped)\s+to|"
+    r"(?:overall|total|cumulative)\s+(?:death\s+)?toll|brings?\s+the\s+toll|bringing\s+the\s+toll|taking\s+the\s+(?:\w+\s+)*toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
     r"over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)|within\s+(?:just\s+)?(?:\d+|\w+)\s+(?:hours|days)|"
     r"(?:in|over)\s+(?:two|three|four|five|several|\d+)\s+days|(?:two|three|four|five|\d+)\s+days\s+of|"
     r"between\s+\w+\s+\d+\s+and|campaign|highest\s+number)\b",
@@ -82,68 +85,117 @@ class Draft:
     breakdown: bool  # "25 in Latakia": a figure for one place, part of a list
 
 
-def find_claims(a: Analysis, *, published=None) -> list[Draft]:
+def find_claims(a: Analysis) -> list[Draft]:
     drafts: list[Draft] = []
+    carried: tuple[str, int] | None = None  # the last named claimant and the sentence it was named in
+    last: Draft | None = None
     for s in a.sentences:
-        if a.is_caption(s):
+        if a.is_caption(s) or a.is_headline(s):
             continue
         text = a.sentence_text(s)
         previous: Draft | None = None
-        for q in find_quantities(text):
-            draft = _draft(a, s, text, q, previous, len(drafts))
-            if draft is not None:
-                drafts.append(draft)
-                previous = draft
+        quantities = [q for q in find_quantities(text) if _counts_people(q)]
+        for q in quantities:
+            before_sentence = last if last is not None and last.sentence.index == s.index - 1 else None
+            draft = _draft(a, s, text, q, previous, before_sentence, quantities, len(drafts))
+            if draft is None:
+                continue
+            if draft.claim.claimant == "article" and carried and s.index - carried[1] <= 3:
+                carried = (carried[0], s.index)
+                draft = replace(
+                    draft,
+                    claim=replace(
+                        draft.claim,
+                        claimant=carried[0],
+                        evidence=(*draft.claim.evidence, Evidence(field="claimant", span=s.span, rule=RULE_CARRIED)),
+                    ),
+                )
+            elif draft.claim.claimant != "article":
+                carried = (draft.claim.claimant, s.index)
+            drafts.append(draft)
+            previous = last = draft
     return _dedupe(drafts)
 
 
-def _draft(a: Analysis, s: Sentence, text: str, q: QuantityMatch, previous: Draft | None, n: int) -> Draft | None:
+def _draft(
+    a: Analysis,
+    s: Sentence,
+    text: str,
+    q: QuantityMatch,
+    previous: Draft | None,
+    before: Draft | None,
+    quantities: list[QuantityMatch],
+    n: int,
+) -> Draft | None:
     doc_id = a.document.id
     base = s.span.start
     noun = (q.quantity.noun or "").lower()
     head = noun.split()[-1] if noun else ""
-    if noun and head not in _PERSON_NOUNS and noun.split()[0] not in _PERSON_NOUNS:
+    if noun and head not in _PERSON_NOUNS and noun.split()[0] not in _PERSON_NOUNS and "forces" not in noun:
         return None
     if q.quantity.count <= 0 or q.quantity.count > 2_000_000:
         return None
-    killed = [(m.start(), m.end(), "killed") for m in _KILLED.finditer(text)]
-    injured = [(m.start(), m.end(), "injured") for m in _INJURED.finditer(text)]
-    predicates = killed + injured
+    located = bool(_PLACE_AFTER.match(text, q.end)) and _place_follows(a, s, q)
+    predicates = [(m.start(), m.end(), "killed") for m in _KILLED.finditer(text)] + [
+        (m.start(), m.end(), "injured") for m in _INJURED.finditer(text)
+    ]
+    refers_back = before is not None and before.claim.killed_or_injured == "killed" and _BACK_REFERENCE.search(text)
     if head in {"wounded", "injured"}:
         kind = "injured"
     elif head in {"dead", "deaths", "bodies", "fatalities", "killed", "lives"}:
         kind = "killed"
     elif predicates:
         start, end, kind = min(predicates, key=lambda p: _distance(p, q))
-        limit = 45 if not noun else 90
-        if _distance((start, end), q) > limit and not (previous and not noun):
-            return None
+        limit = 90 if noun else (400 if located or previous else 45)
+        if _distance((start, end), q) > limit:
+            if not refers_back:
+                return None
+            kind = "killed"
+    elif refers_back:
+        kind = "killed"
     else:
         return None
-    if not noun and previous is None:
+    if not noun and previous is None and not located:
         return None
 
     window = text[max(0, q.start - 30) : q.start]
-    subset = bool(_SUBSET.search(window))
-    breakdown = False
+    subset = previous is not None and (
+        bool(_SUBSET.search(window))
+        or previous.subset
+        and bool(re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[previous.match_end - base : q.start]))
+    )
+    parent = previous if subset or (previous is not None and (not noun or head in _IDENTITY_NOUNS)) else None
     category = _category(noun, text, q)
-    if previous is not None and (not noun or head in {"deaths", "dead", "victims"}):
-        category = previous.claim.category if category in ("all", "unknown") else category
-        kind = previous.claim.killed_or_injured if not noun else kind
-        breakdown = True
-    elif category == "all" and previous is None and noun in {"deaths", "dead", "victims"}:
+    if parent is not None and category in ("all", "unknown"):
+        category = parent.claim.category
+    if not noun and previous is None and before is not None and before.claim.category != "all":
+        category = before.claim.category
+    elif category == "all" and noun in {"deaths", "dead", "victims"}:
         category = _category_from_context(a, s) or category
+    if not noun and re.search(r"\btoll\s+(?:to|at|of|reached)\s+$", text[max(0, q.start - 25) : q.start], re.I):
+        category = "all"
 
     claimant, via, attribution_ev = _attribution(a, s, text, q)
     victim_group, victim_ev = _victim_group(a, s, q, noun)
-    admin1, area_ev, local = _area(a, s, q)
-    breakdown = breakdown or local
+    admin1, area_ev, local = _area(a, s, q, quantities)
+    if subset and parent is not None:
+        admin1, area_ev, local = parent.claim.admin1, [], parent.breakdown
+    elif not admin1 and refers_back and before is not None:
+        admin1 = before.claim.admin1
+    breakdown = local or (parent is not None and parent.breakdown)
     period, period_ev = _period(a, s, q)
-    scope = _scope(text, q, period, previous)
+    if subset and parent is not None:
+        period, scope = parent.claim.period, parent.claim.scope
+    elif refers_back and before is not None and not period.precision:
+        period, scope = before.claim.period, before.claim.scope
+    else:
+        scope = _scope(text, q, period, () if local else admin1, previous if parent else None)
+        if scope == "incident" and not period.precision and before is not None and before.breakdown and local:
+            scope = before.claim.scope
 
     span = Span(doc_id=doc_id, start=base + q.start, end=base + q.end)
     evidence = [
-        Evidence(field="count", span=span, rule=RULE_CLAIM),
+        Evidence(field="count", span=span, rule=q.rule if q.rule else RULE_CLAIM),
         Evidence(field="sentence", span=s.span, rule=RULE_CLAIM),
         *attribution_ev,
         *victim_ev,
@@ -178,6 +230,23 @@ def _draft(a: Analysis, s: Sentence, text: str, q: QuantityMatch, previous: Draf
     )
 
 
+def _counts_people(q: QuantityMatch) -> bool:
+    noun = (q.quantity.noun or "").lower()
+    return not noun or noun.split()[-1] in _PERSON_NOUNS or noun.split()[0] in _PERSON_NOUNS or "forces" in noun
+
+
+_PLACE_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:in|at|from)\s+", re.I)
+_BACK_REFERENCE = re.compile(
+    r"\b(?:(?:this|the|that)\s+(?:number|figure|toll|tally|count)|includes?|including|among\s+(?:them|the\s+dead|whom))\b",
+    re.I,
+)
+
+
+def _place_follows(a: Analysis, s: Sentence, q: QuantityMatch) -> bool:
+    at = s.span.start + q.end
+    return any(0 <= m.evidence.span.start - at <= 25 for m in a.in_sentence(a.places, s))
+
+
 def _distance(p: tuple[int, int, str] | tuple[int, int], q: QuantityMatch) -> int:
     start, end = p[0], p[1]
     if end <= q.start:
@@ -194,8 +263,10 @@ def _category(noun: str, text: str, q: QuantityMatch) -> str:
         return "civilians"
     if words & _SECURITY_NOUNS or ("member" in noun and _SECURITY_CUE.search(after)):
         return "security_forces"
-    if "security" in noun or "government forces" in noun:
+    if "security" in noun or "government" in noun:
         return "security_forces"
+    if "forces" in noun:
+        return "fighters"
     if words & _FIGHTER_NOUNS or ("member" in noun and _FIGHTER_CUE.search(after)):
         return "fighters"
     if "member" in noun:
@@ -295,7 +366,7 @@ def _victim_group(a: Analysis, s: Sentence, q: QuantityMatch, noun: str) -> tupl
         start = m.evidence.span.start
         own_noun = base + q.start <= start < base + q.end
         between = a.text[base + q.end : start] if start >= base + q.end else ""
-        if not own_noun and start >= base + q.end and (_SUBSET.search(between + " ") or re.search(r"\bincluding\b", between)):
+        if not own_noun and start >= base + q.end and re.search(r"\bincluding\b", between):
             continue
         if not own_noun and re.search(r"\d", between):
             continue
@@ -310,18 +381,33 @@ def _victim_group(a: Analysis, s: Sentence, q: QuantityMatch, noun: str) -> tupl
     return best[1].actor.name, [Evidence(field="victim_group", span=best[1].evidence.span, rule=RULE_VICTIMS)]
 
 
-def _area(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[tuple[str, ...], list[Evidence], bool]:
-    """Governorates a figure covers: its own 'N in <place>', else the sentence's, else the one before."""
+def _area(
+    a: Analysis, s: Sentence, q: QuantityMatch, quantities: list[QuantityMatch]
+) -> tuple[tuple[str, ...], list[Evidence], bool]:
+    """Governorates a figure covers: its own 'N in <place>', the nearest place when a sentence lists
+    figures by place, else every place in the sentence, else in the sentence before."""
     base = s.span.start
+    places = [m for m in a.in_sentence(a.places, s) if m.place and m.place.admin1]
     own = [
         m
-        for m in a.in_sentence(a.places, s)
+        for m in places
         if 0 <= m.evidence.span.start - (base + q.end) <= 25
-        and re.fullmatch(r"\s*(?:\w+\s+)?(?:in|at|across|from)\s+(?:the\s+)?(?:\w+\s+)?", a.text[base + q.end : m.evidence.span.start])
+        and re.fullmatch(
+            r"\s*(?:\w+\s+)?(?:in|at|across|from)\s+(?:the\s+)?(?:\w+\s+)?", a.text[base + q.end : m.evidence.span.start]
+        )
     ]
-    if own and own[0].place and own[0].place.admin1:
-        m = own[0]
-        return (m.place.admin1,), [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA)], True
+    if own:
+        group = _place_list(a, own[0], places)
+        names = tuple(dict.fromkeys(m.place.admin1 for m in group))
+        return names, [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA) for m in group], len(names) == 1
+    distinct = list(dict.fromkeys(m.place.admin1 for m in places))
+    if len(quantities) >= 2 and len(distinct) >= 2:
+        text = a.sentence_text(s)
+        main = [x for x in quantities if not _SUBSET.search(text[max(0, x.start - 30) : x.start])]
+        if len(main) == len(distinct) and q in main and _alternate(main, places, base):
+            name = distinct[main.index(q)]
+            m = next(m for m in places if m.place.admin1 == name)
+            return (m.place.admin1,), [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA)], True
     for sent in (s, a.sentences[s.index - 1] if s.index > 0 else None):
         if sent is None:
             continue
@@ -334,6 +420,31 @@ def _area(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[tuple[str, ...], 
         if names:
             return tuple(names), ev, False
     return (), [], False
+
+
+def _place_list(a: Analysis, first: Mention, places: list[Mention]) -> list[Mention]:
+    """'in Latakia, Hama, Tartous and Homs': the first place and those listed after it."""
+    group = [first]
+    for m in sorted(places, key=lambda m: m.evidence.span.start):
+        if m.evidence.span.start <= group[-1].evidence.span.start:
+            continue
+        if re.fullmatch(r"\s*(?:,|and|,\s*and|or|\(|\)\s*(?:,|and)?)\s*", a.text[group[-1].evidence.span.end : m.evidence.span.start]):
+            group.append(m)
+        else:
+            break
+    return group
+
+
+def _alternate(quantities: list[QuantityMatch], places: list[Mention], base: int) -> bool:
+    """Figures and places take turns ('In Tartus, 33 ...; Latakia ... 52'), so the i-th goes with the i-th."""
+    seq: list[tuple[int, str]] = [(q.start, "q") for q in quantities]
+    last_admin1 = None
+    for m in sorted(places, key=lambda m: m.evidence.span.start):
+        if m.place.admin1 != last_admin1:
+            seq.append((m.evidence.span.start - base, "p"))
+            last_admin1 = m.place.admin1
+    kinds = [k for _, k in sorted(seq)]
+    return all(x != y for x, y in zip(kinds, kinds[1:], strict=False))
 
 
 def _period(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[DateInterval, list[Evidence]]:
@@ -357,11 +468,15 @@ def is_speech_date(a: Analysis, m: Mention) -> bool:
     return bool(_SPEECH_BEFORE_DATE.search(a.text[max(0, start - 40) : start]))
 
 
-def _scope(text: str, q: QuantityMatch, period: DateInterval, previous: Draft | None) -> str:
-    after = text[q.end : q.end + 50]
-    if re.search(r"\b(?:on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|today|yesterday|last\s+night)\b", after, re.I):
+def _scope(text: str, q: QuantityMatch, period: DateInterval, admin1: tuple[str, ...], previous: Draft | None) -> str:
+    day = re.search(
+        r"\b(?:on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|today|yesterday|last\s+night)\b",
+        text[q.end : q.end + 50],
+        re.I,
+    )
+    if day and not _SAID.search(text[q.end : q.end + day.start()]):
         return "incident"
-    if _CUMULATIVE.search(text):
+    if _CUMULATIVE.search(text) or len(admin1) >= 2 and not (period.precision == 1):
         return "cumulative"
     if period.start and period.end and period.start != period.end:
         return "cumulative"
@@ -376,9 +491,11 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
     """One claim per (claimant, count, killed/injured) in a document; the fuller reading wins."""
     kept: dict[tuple, Draft] = {}
     order: list[tuple] = []
+    attributed = {(d.claim.count, d.claim.killed_or_injured): d.claim.claimant for d in drafts if d.claim.claimant != "article"}
     for d in drafts:
         c = d.claim
-        key = (c.claimant, c.count, c.killed_or_injured)
+        claimant = c.claimant if c.claimant != "article" else attributed.get((c.count, c.killed_or_injured), "article")
+        key = (claimant, c.count, c.killed_or_injured)
         if key not in kept:
             kept[key] = d
             order.append(key)
@@ -388,6 +505,7 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         p, o = primary.claim, other.claim
         merged = replace(
             p,
+            claimant=p.claimant if p.claimant != "article" else o.claimant,
             via=p.via or o.via,
             qualifier=p.qualifier if p.qualifier != "exact" else o.qualifier,
             victim_group=p.victim_group or o.victim_group,
@@ -397,7 +515,15 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             period=p.period if p.period.precision else o.period,
             evidence=p.evidence + tuple(replace(e, field=f"{e.field}") for e in o.evidence),
         )
-        kept[key] = replace(primary, claim=merged, subset=primary.subset and other.subset)
+        first = old if old.match_start <= d.match_start else d
+        kept[key] = replace(
+            primary,
+            claim=merged,
+            subset=primary.subset and other.subset,
+            sentence=first.sentence,
+            match_start=first.match_start,
+            match_end=first.match_end,
+        )
     renumbered = []
     for i, key in enumerate(order):
         d = kept[key]

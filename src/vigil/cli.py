@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -39,16 +46,22 @@ def _date(_ctx, _param, value: str | None) -> date | None:
 
 
 db_option = click.option(
-    "--db", envvar="VIGIL_DATABASE_URL", help="SQLite file or database URL (default: the user data directory)."
+    "--db",
+    envvar="VIGIL_DATABASE_URL",
+    help="SQLite file or database URL (default: the user data directory).",
 )
 
 
 def filter_options(f):
     for opt in reversed(
         [
-            click.option("--from", "date_from", callback=_date, help="Events on or after this date (YYYY-MM-DD)."),
+            click.option(
+                "--from", "date_from", callback=_date, help="Events on or after this date (YYYY-MM-DD)."
+            ),
             click.option("--to", "date_to", callback=_date, help="Events on or before this date."),
-            click.option("--governorate", "--admin1", "governorate", help="First-level division, any spelling."),
+            click.option(
+                "--governorate", "--admin1", "governorate", help="First-level division, any spelling."
+            ),
             click.option("--type", "event_type", help="ACLED event type or sub-event type."),
             click.option("--actor", help="Text in actor1 or actor2 (claimant or relay for claims)."),
             click.option("--min-fatalities", type=click.IntRange(min=0), help="At least this many dead."),
@@ -96,7 +109,12 @@ def ingest(inputs, db, published, batch_size, max_bytes) -> None:
                 bar.console.print(f"[yellow]skipped[/] {item.source}: {item.reason}", highlight=False)
 
         report = pipeline.ingest(
-            list(inputs), store=store, options=options, stdin=sys.stdin.buffer, batch_size=batch_size, progress=tick
+            list(inputs),
+            store=store,
+            options=options,
+            stdin=sys.stdin.buffer,
+            batch_size=batch_size,
+            progress=tick,
         )
     err.print(
         f"documents read: {report.read}  stored: {report.stored}  duplicates: {report.duplicates}  "
@@ -116,7 +134,9 @@ def ingest(inputs, db, published, batch_size, max_bytes) -> None:
 def extract(inputs, published, indent) -> None:
     """Extract without storing: one JSON object per document on stdout, in input order (gold shape)."""
     failed = False
-    for item in pipeline.extract_json(list(inputs), options=IngestOptions(published=published), stdin=sys.stdin.buffer):
+    for item in pipeline.extract_json(
+        list(inputs), options=IngestOptions(published=published), stdin=sys.stdin.buffer
+    ):
         if isinstance(item, Problem):
             failed = True
             err.print(f"skipped {item.source}: {item.reason}", highlight=False)
@@ -128,7 +148,9 @@ def extract(inputs, published, indent) -> None:
 @main.command()
 @db_option
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["table", *exporter.FORMATS]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", *exporter.FORMATS]), default="table", show_default=True
+)
 def events(db, fmt, **kw) -> None:
     """The stored events, filtered."""
     with Store.open(url_for(db)) as store:
@@ -137,7 +159,18 @@ def events(db, fmt, **kw) -> None:
         exporter.write(records, fmt, sys.stdout)
         return
     table = Table(title=f"{len(records)} events", show_lines=False)
-    for col in ("id", "dates", "type", "governorates", "location", "dead", "actor1", "actor2", "victims", "document"):
+    for col in (
+        "id",
+        "dates",
+        "type",
+        "governorates",
+        "location",
+        "dead",
+        "actor1",
+        "actor2",
+        "victims",
+        "document",
+    ):
         table.add_column(col, overflow="fold")
     for r in records:
         e = r.event
@@ -170,7 +203,18 @@ def claims(db, fmt, **kw) -> None:
             click.echo(json.dumps(pipeline.claim_json(r), ensure_ascii=False))
         return
     table = Table(title=f"{len(records)} claims")
-    for col in ("id", "claimant", "via", "count", "qualifier", "what", "scope", "period", "governorates", "document"):
+    for col in (
+        "id",
+        "claimant",
+        "via",
+        "count",
+        "qualifier",
+        "what",
+        "scope",
+        "period",
+        "governorates",
+        "document",
+    ):
         table.add_column(col, overflow="fold")
     for r in records:
         c = r.claim
@@ -222,7 +266,9 @@ def show(event_id, db) -> None:
 @db_option
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
+)
 def export_cmd(db, fmt, output, **kw) -> None:
     """Export events as ACLED or UCDP columns, GeoJSON, CSV or lossless JSON Lines."""
     with Store.open(url_for(db)) as store:
@@ -245,6 +291,69 @@ def _toll(n: int, low: int | None, high: int | None) -> str:
     if high is not None and high != n:
         return f"{n:,} ({low:,}-{high:,})"
     return f"{n:,}"
+
+
+@main.command("eval")
+@click.option(
+    "--gold", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Directory of *.gold.json."
+)
+@click.option(
+    "--articles",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Where the gold articles are (default: ../corpus and ../seeds beside the gold directory).",
+)
+@click.option(
+    "--acled", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="ACLED CSV export."
+)
+@click.option(
+    "--ucdp", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="UCDP-AEC JSON Lines."
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many items per answer key.")
+@click.option(
+    "--report", type=click.Path(dir_okay=False, path_type=Path), help="Write the full JSON report here."
+)
+@click.option(
+    "--check-floors", is_flag=True, help="Exit 1 when a score is below its floor in eval_floors.yaml."
+)
+def eval_cmd(gold, articles, acled, ucdp, limit, report, check_floors) -> None:
+    """Score the extractor against answer keys (default: the three dev keys in ../shared)."""
+    from vigil import eval as evaluation
+
+    keys = [
+        (kind, path) for kind, path in (("gold", gold), ("acled", acled), ("ucdp", ucdp)) if path is not None
+    ]
+    try:
+        reports = evaluation.run(keys, out=report, limit=limit, articles=articles, floors=check_floors)
+    except evaluation.SharedMissing as exc:
+        err.print(f"{exc}; name the keys with --gold, --acled or --ucdp", highlight=False)
+        sys.exit(2)
+    console = _console()
+    for r in reports:
+        bounds = {f.name: f for f in r.floors}
+        table = Table(title=f"{r.kind}: {r.source} ({r.n_items} items, {len(r.errors)} errors)")
+        for col in ("score", "value", "n/d", *(["floor"] if check_floors else [])):
+            table.add_column(col, justify="left" if col == "score" else "right")
+        for s in r.scores:
+            f = bounds.get(s.name)
+            value = f"[red]{s.value:.4f}[/]" if f and not f.ok else f"{s.value:.4f}"
+            floor = (
+                [("" if f is None else f"{'≥' if f.higher_is_better else '≤'} {f.bound:.2f}")]
+                if check_floors
+                else []
+            )
+            table.add_row(s.name, value, f"{s.numerator}/{s.denominator}", *floor)
+        console.print(table)
+        for p in r.errors:
+            err.print(f"  error {p.source}: {p.reason}", highlight=False, soft_wrap=True)
+    if report is not None:
+        err.print(f"report written to {report}", highlight=False)
+    misses = [m for r in reports for m in r.below_floor]
+    for m in misses:
+        side = "below its floor" if m.higher_is_better else "above its ceiling"
+        value = "missing" if m.value is None else f"{m.value:.4f}"
+        err.print(f"{m.kind}.{m.name} = {value}, {side} {m.bound:.2f}", highlight=False)
+    if misses:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

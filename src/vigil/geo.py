@@ -93,6 +93,8 @@ _TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood|district)[ \u0
 _LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
 _NAME_SUFFIX = re.compile(r"[ \u00a0\-]+(?:(provinces?|governorates?)|(city|town|village))$", re.I)
 
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_NOT_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff\u02b0-\u036f\u2010-\u201f]")
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _ARABIC_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
 _LATIN_EXTRA = str.maketrans(
@@ -124,7 +126,7 @@ def ascii_name(name: str) -> str:
 
 
 def _is_arabic(s: str) -> bool:
-    return any("\u0600" <= ch <= "\u06ff" for ch in s)
+    return _ARABIC.search(s) is not None
 
 
 def _is_english(key: str, english: frozenset[str]) -> bool:
@@ -291,11 +293,13 @@ def _english_words() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _keep_alternate(name: str) -> bool:
-    if _is_arabic(name):
+    """Alternate names worth indexing: Arabic script, and capitalised Latin script (lower-case
+    ones are mostly machine transliterations; short capitals are airport codes)."""
+    if _ARABIC.search(name):
         return True
     if not name[:1].isupper() or (name.isupper() and len(name) <= 4):
         return False
-    return ascii_name(name).isascii()
+    return name.isascii() or not _NOT_LATIN.search(name)
 
 
 _ENGLISH_DIVISION = re.compile(
@@ -393,47 +397,14 @@ def build_index(path: Path) -> Path:
         admin1_of[gcode] = len(admin1_pending)
         admin1_pending.append((s, canonical, country_index[cc], variants))
 
-    # towns: collected first so divisions can take their capital's coordinates
-    town_rows = []
-    admin1_towns: dict[int, list] = defaultdict(list)
-    for c in cities.values():
-        cc = c["countrycode"]
-        if cc not in country_index:
-            continue
-        a1 = admin1_of.get(f"{cc}.{c['admin1code']}", -1)
-        town_rows.append((c, a1))
-        if a1 >= 0:
-            admin1_towns[a1].append(c)
-
+    # divisions first, placed once their towns are in: at the capital named like them, else the centroid
     admin1_rows: list[_Admin1Row] = []
     for i, (s, canonical, ci, variants) in enumerate(admin1_pending):
-        keys = {name_key(v) for v in variants} - {""}
-        towns = admin1_towns.get(i, [])
-        named = [
-            t for t in towns if keys & {name_key(t["name"]), *(name_key(a) for a in t["alternatenames"])}
-        ]
-        if named:
-            capital = max(named, key=lambda t: t["population"])
-            lat, lon = capital["latitude"], capital["longitude"]
-        elif towns:
-            lat = sum(t["latitude"] for t in towns) / len(towns)
-            lon = sum(t["longitude"] for t in towns) / len(towns)
-        else:
-            lat = lon = None
-        eid = b.add(
-            name=canonical,
-            kind="a",
-            country=ci,
-            admin1=i,
-            lat=lat,
-            lon=lon,
-            pop=sum(t["population"] for t in towns),
-            gid=s.geonames_id or 0,
-            precision=3,
-        )
+        eid = b.add(name=canonical, kind="a", country=ci, admin1=i, gid=s.geonames_id or 0, precision=3)
         arab = country_rows[ci].code in _ARAB_WORLD
         for v in variants:
             b.name(eid, v, strip_article=arab)
+        keys = tuple(sorted({name_key(v) for v in variants} - {""}))
         admin1_rows.append(
             _Admin1Row(
                 geonames_code=s.geonames_code,
@@ -441,20 +412,24 @@ def build_index(path: Path) -> Path:
                 name=canonical,
                 country=ci,
                 entry=eid,
-                keys=tuple(sorted(keys)),
+                keys=keys,
             )
         )
 
     by_geonameid: dict[int, int] = {}
-    for c, a1 in town_rows:
-        ci = country_index[c["countrycode"]]
+    admin1_towns: dict[int, list[int]] = defaultdict(list)
+    for c in cities.values():
+        cc = c["countrycode"]
+        if cc not in country_index:
+            continue
+        a1 = admin1_of.get(f"{cc}.{c['admin1code']}", -1)
         display = ascii_name(c["name"])
         if a1 >= 0 and not c["name"].isascii() and name_key(c["name"]) in admin1_rows[a1].keys:
             display = admin1_rows[a1].name  # "Ḩamāh", the capital of Hama governorate: "Hama"
         eid = b.add(
             name=display,
             kind="t",
-            country=ci,
+            country=country_index[cc],
             admin1=a1,
             lat=c["latitude"],
             lon=c["longitude"],
@@ -463,11 +438,26 @@ def build_index(path: Path) -> Path:
             precision=1,
         )
         by_geonameid[c["geonameid"]] = eid
-        arab = c["countrycode"] in _ARAB_WORLD
+        if a1 >= 0:
+            admin1_towns[a1].append(eid)
+        arab = cc in _ARAB_WORLD
         b.name(eid, c["name"], strip_article=arab)
         for a in c["alternatenames"]:
             if _keep_alternate(a):
                 b.name(eid, a, strip_article=arab)
+
+    for i, row in enumerate(admin1_rows):
+        towns = admin1_towns.get(i, [])
+        named = [
+            e for k in row.keys for e in b.keys.get(k, ()) if b.kinds[e] == ord("t") and b.admin1[e] == i
+        ]
+        if named:
+            capital = max(named, key=lambda e: b.pop[e])
+            b.lat[row.entry], b.lon[row.entry] = b.lat[capital], b.lon[capital]
+        elif towns:
+            b.lat[row.entry] = round(sum(b.lat[e] for e in towns) / len(towns))
+            b.lon[row.entry] = round(sum(b.lon[e] for e in towns) / len(towns))
+        b.pop[row.entry] = min(sum(b.pop[e] for e in towns), 2**32 - 1)
 
     # country points: their capital
     for row in country_rows:
@@ -561,6 +551,7 @@ def build_index(path: Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the index holds only public data
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -648,7 +639,7 @@ class Gazetteer:
         pop = self._ix.pop[e]
         return pop if pop else UNKNOWN_POP
 
-    def place(self, e: int) -> Place:
+    def _place(self, e: int) -> Place:
         if (p := self._places.get(e)) is not None:
             return p
         ix = self._ix
@@ -793,7 +784,7 @@ class Gazetteer:
         if ids:
             pick = self._pick(ids, context, want)
             return Resolution(
-                place=self.place(pick.entry), method=self._method(pick.entry, key), score=pick.score
+                place=self._place(pick.entry), method=self._method(pick.entry, key), score=pick.score
             )
         if not context or len(key) < FUZZY_MIN_LENGTH:
             return None
@@ -801,7 +792,7 @@ class Gazetteer:
         if not got or not got[2]:
             return None
         pick = self._pick(got[2], context, want)
-        return Resolution(place=self.place(pick.entry), method="fuzzy", score=round(got[1] / 100 * 0.9, 3))
+        return Resolution(place=self._place(pick.entry), method="fuzzy", score=round(got[1] / 100 * 0.9, 3))
 
     # -- finding names in text
 
@@ -878,7 +869,7 @@ class Gazetteer:
                         rule=rule,
                         confidence=score,
                     ),
-                    place=self.place(e),
+                    place=self._place(e),
                     method=method,
                     score=score,
                 )

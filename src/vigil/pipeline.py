@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
-
-from datetime import date
 
 from vigil.extract import extract as extract_document
 from vigil.extract.output import gold_shape
@@ -92,7 +91,12 @@ def ingest(
             flush()
     flush()
     return IngestReport(
-        read=read, stored=stored, duplicates=duplicates, skipped=tuple(skipped), events=n_events, claims=n_claims
+        read=read,
+        stored=stored,
+        duplicates=duplicates,
+        skipped=tuple(skipped),
+        events=n_events,
+        claims=n_claims,
     )
 
 
@@ -101,9 +105,7 @@ def _documents(
 ) -> Iterable[Extraction | Document | Problem]:
     """Extractions for new documents; known documents come back as the bare Document."""
     for item in read_inputs(inputs, options=options, stdin=stdin):
-        if isinstance(item, Problem):
-            yield item
-        elif store.known_hashes([item.content_hash]):
+        if isinstance(item, Problem) or store.known_hashes([item.content_hash]):
             yield item
         else:
             try:
@@ -183,9 +185,9 @@ class EventView:
 def event_view(record: EventRecord) -> EventView:
     e, doc = record.event, record.document
     text = doc.text
-    sentence_spans = sorted({(ev.span.start, ev.span.end) for ev in e.evidence if ev.field == "sentence"}) or [
-        (e.sentence.start, e.sentence.end)
-    ]
+    sentence_spans = sorted(
+        {(ev.span.start, ev.span.end) for ev in e.evidence if ev.field == "sentence"}
+    ) or [(e.sentence.start, e.sentence.end)]
     sentences = []
     for s_start, s_end in sentence_spans:
         marks = tuple(
@@ -201,22 +203,34 @@ def event_view(record: EventRecord) -> EventView:
         ("country", e.country or ""),
         ("governorates", ", ".join(e.admin1)),
         ("location", e.location or ""),
-        ("coordinates", f"{place.latitude}, {place.longitude} (geo_precision {place.geo_precision})" if place else ""),
+        (
+            "coordinates",
+            f"{place.latitude}, {place.longitude} (geo_precision {place.geo_precision})" if place else "",
+        ),
         ("actor1", f"{e.actor1 or ''} [{e.actor1_type or ''}]"),
         ("actor2", f"{e.actor2 or ''} [{e.actor2_type or ''}]"),
         ("victim_group", e.victim_group or ""),
         ("civilian_targeting", str(e.civilian_targeting)),
-        ("fatalities", f"{e.fatalities} (range {e.fatalities_low}-{e.fatalities_high}, scope {e.toll_scope})"),
+        (
+            "fatalities",
+            f"{e.fatalities} (range {e.fatalities_low}-{e.fatalities_high}, scope {e.toll_scope})",
+        ),
         ("confidence", str(e.confidence)),
     )
     evidence = tuple(
-        EvidenceView(field=ev.field, start=ev.span.start, end=ev.span.end, text=text[ev.span.start : ev.span.end], rule=ev.rule)
+        EvidenceView(
+            field=ev.field,
+            start=ev.span.start,
+            end=ev.span.end,
+            text=text[ev.span.start : ev.span.end],
+            rule=ev.rule,
+        )
         for ev in e.evidence
         if ev.field != "sentence"
     )
     claims = tuple(
         f"{c.id}: {c.claimant}{' via ' + c.via if c.via else ''} — {c.qualifier} {c.count:,} {c.killed_or_injured} "
-        f"{c.category} ({c.scope}) «{text[c.span.start:c.span.end]}»"
+        f"{c.category} ({c.scope}) «{text[c.span.start : c.span.end]}»"
         for c in record.claims
     )
     return EventView(

@@ -43,7 +43,9 @@ class Lexicon:
                     text=text[start:end],
                     actor=self.actors[name],
                     evidence=Evidence(
-                        field="actor", span=Span(doc_id=doc_id, start=offset + start, end=offset + end), rule=RULE
+                        field="actor",
+                        span=Span(doc_id=doc_id, start=offset + start, end=offset + end),
+                        rule=RULE,
                     ),
                 )
             )
@@ -68,7 +70,9 @@ def _alternation(aliases: list[str]) -> str:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    entries = yaml.safe_load(resources.files("vigil.data").joinpath("actors.yaml").read_text(encoding="utf-8"))
+    entries = yaml.safe_load(
+        resources.files("vigil.data").joinpath("actors.yaml").read_text(encoding="utf-8")
+    )
     actors: dict[str, Actor] = {}
     by_alias: dict[str, str] = {}
     folded: list[str] = []

@@ -17,7 +17,10 @@ _QUOTE_INTRO = re.compile(
     r"((?:The\s+)?[A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*){0,4})\s+(?:reports|reported|wrote|writes|said|says)\s*[,:]?\s*$"
 )
 _QUOTES = re.compile(r"“[^”]*”|\"[^\"\n]*\"")
-CAPTION = re.compile(r"\|\s*(?:Image|Photo|Picture)\b|\((?:AFP|AP|Reuters)\s+Photo\)|^Picture describing\b|\bGetty Images\b", re.I)
+CAPTION = re.compile(
+    r"\|\s*(?:Image|Photo|Picture)\b|\((?:AFP|AP|Reuters)\s+Photo\)|^Picture describing\b|\bGetty Images\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,9 +103,25 @@ _POSSESSIVE_INSTITUTION = re.compile(
     r"(?:’s?|'s?)\s+(?:(?:\w+\s+)?(?:security\s+forces|forces|government|army|ministry|authorities|leadership|president|military))",
     re.I,
 )
-_ALIGNED = re.compile(r"\b(?:aligned\s+with|loyal\s+to|backed\s+by|affiliated\s+with|allied\s+(?:to|with))\s+$", re.I)
-_NEAR_DAMASCUS = re.compile(r"(?:outskirts|suburbs?|countryside|environs)\s+of\s+(?:the\s+(?:Syrian\s+)?capital\s*,?\s*)?$|\b(?:near|south\s+of|north\s+of|east\s+of|west\s+of)\s+$", re.I)
+_ALIGNED = re.compile(
+    r"\b(?:aligned\s+with|loyal\s+to|backed\s+by|affiliated\s+with|allied\s+(?:to|with))\s+$", re.I
+)
+_NEAR_DAMASCUS = re.compile(
+    r"(?:outskirts|suburbs?|countryside|environs)\s+of\s+(?:the\s+(?:Syrian\s+)?capital\s*,?\s*)?$"
+    r"|\bnear\s+$|(?<!the\s)\b(?:south|north|east|west)\s+of\s+$",
+    re.I,
+)
 _DAMASCUS_SUBURB = re.compile(r"\s+(?:suburbs?|countryside)\b", re.I)
+
+
+def in_dateline(text: str, offset: int) -> bool:
+    """Whether `offset` lies in a paragraph's dateline ('BEIRUT, March 9 -', 'DAMASCUS/PARIS —')."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    dateline = _DATELINE.match(text, line_start)
+    if not dateline or offset >= dateline.end():
+        return False
+    head = text[line_start : dateline.end()].split(",")[0]
+    return head.strip(" –—-") == head.strip(" –—-").upper()
 
 
 def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
@@ -113,18 +132,22 @@ def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
     kept = []
     for m in places:
         start, end = m.evidence.span.start, m.evidence.span.end
-        line_start = text.rfind("\n", 0, start) + 1
-        dateline = _DATELINE.match(text, line_start)
-        if dateline and start < dateline.end() and text[line_start:start].strip() == text[line_start:start].strip().upper():
+        if in_dateline(text, start):
             continue
         if _POSSESSIVE_INSTITUTION.match(text, end) or _ALIGNED.search(text[max(0, start - 30) : start]):
             continue
-        if m.place and m.place.admin1 == "Damascus" and m.place.country_code == "SY":
-            if _NEAR_DAMASCUS.search(text[max(0, start - 40) : start]) or _DAMASCUS_SUBURB.match(text, end):
-                m = replace(m, place=replace(m.place, admin1="Rural Damascus", kind="admin1", geo_precision=2), method="near")
+        near = _NEAR_DAMASCUS.search(text[max(0, start - 40) : start]) or _DAMASCUS_SUBURB.match(text, end)
+        if m.place and m.place.admin1 == "Damascus" and m.place.country_code == "SY" and near:
+            m = replace(
+                m,
+                place=replace(m.place, admin1="Rural Damascus", kind="admin1", geo_precision=2),
+                method="near",
+            )
         kept.append(m)
     countries = [m.place.country_code for m in kept if m.place and m.place.kind != "country"]
     if countries:
         main = max(set(countries), key=countries.count)
-        kept = [m for m in kept if m.place is None or m.place.country_code == main or m.place.kind == "country"]
+        kept = [
+            m for m in kept if m.place is None or m.place.country_code == main or m.place.kind == "country"
+        ]
     return tuple(kept)

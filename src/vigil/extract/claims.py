@@ -8,10 +8,11 @@ article is one claim (its evidence lists both places).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 
-from vigil.extract.analysis import Analysis
+from vigil.extract.analysis import Analysis, in_dateline
 from vigil.extract.numbers import QuantityMatch, find_quantities
 from vigil.model import Claim, DateInterval, Evidence, Mention, Sentence, Span
 
@@ -33,20 +34,94 @@ _KILLED = re.compile(
 _INJURED = re.compile(r"\b(?:injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt)\b", re.I)
 
 _CIVILIAN_NOUNS = {
-    "civilians", "civilian", "residents", "resident", "villagers", "women", "woman", "children", "child",
-    "boys", "girls", "minors", "worshippers", "congregants", "families", "journalists", "doctors", "medics",
-    "students", "farmers", "shepherds", "brothers", "sisters", "relatives", "infants", "babies", "elderly",
+    "civilians",
+    "civilian",
+    "residents",
+    "resident",
+    "villagers",
+    "women",
+    "woman",
+    "children",
+    "child",
+    "boys",
+    "girls",
+    "minors",
+    "worshippers",
+    "congregants",
+    "families",
+    "journalists",
+    "doctors",
+    "medics",
+    "students",
+    "farmers",
+    "shepherds",
+    "brothers",
+    "sisters",
+    "relatives",
+    "infants",
+    "babies",
+    "elderly",
 }
-_SECURITY_NOUNS = {"soldiers", "soldier", "troops", "personnel", "officers", "policemen", "police", "guards", "servicemen"}
-_FIGHTER_NOUNS = {"fighters", "fighter", "gunmen", "militants", "insurgents", "loyalists", "elements", "jihadists", "rebels"}
+_SECURITY_NOUNS = {
+    "soldiers",
+    "soldier",
+    "troops",
+    "personnel",
+    "officers",
+    "policemen",
+    "police",
+    "guards",
+    "servicemen",
+}
+_FIGHTER_NOUNS = {
+    "fighters",
+    "fighter",
+    "gunmen",
+    "militants",
+    "insurgents",
+    "loyalists",
+    "elements",
+    "jihadists",
+    "rebels",
+}
 _GENERIC_NOUNS = {
-    "people", "persons", "individuals", "deaths", "dead", "bodies", "victims", "casualties", "fatalities",
-    "members", "member", "lives", "men", "others", "more", "killed", "wounded", "injured", "person",
+    "people",
+    "persons",
+    "individuals",
+    "deaths",
+    "dead",
+    "bodies",
+    "victims",
+    "casualties",
+    "fatalities",
+    "members",
+    "member",
+    "lives",
+    "men",
+    "others",
+    "more",
+    "killed",
+    "wounded",
+    "injured",
+    "person",
 }
-_IDENTITY_NOUNS = {"alawites", "alawite", "christians", "christian", "druze", "kurds", "sunnis", "shiites", "bedouins", "ismailis"}
+_IDENTITY_NOUNS = {
+    "alawites",
+    "alawite",
+    "christians",
+    "christian",
+    "druze",
+    "kurds",
+    "sunnis",
+    "shiites",
+    "bedouins",
+    "ismailis",
+}
 _PERSON_NOUNS = _CIVILIAN_NOUNS | _SECURITY_NOUNS | _FIGHTER_NOUNS | _GENERIC_NOUNS | _IDENTITY_NOUNS
 
-_SECURITY_CUE = re.compile(r"\b(?:security\s+forces|government\s+forces|security\s+personnel|army|police|soldiers)\b", re.I)
+_SECURITY_CUE = re.compile(
+    r"\b(?:security\s+forces|government\s+forces|security\s+personnel|army|police|soldiers)\b", re.I
+)
 _FIGHTER_CUE = re.compile(r"\b(?:fighters|gunmen|militants|insurgents|loyalists|remnants)\b", re.I)
 _CIVILIAN_CUE = re.compile(r"\bcivilians?\b", re.I)
 
@@ -54,12 +129,14 @@ _CUMULATIVE = re.compile(
     r"\b(?:toll\s+(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|reached|increased|jumped|stands|stood|to|includes?)|"
     r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped)\s+to|"
     r"(?:overall|total|cumulative)\s+(?:death\s+)?toll|brings?\s+the\s+toll|bringing\s+the\s+toll|taking\s+the\s+(?:\w+\s+)*toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
-    r"over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)|within\s+(?:just\s+)?(?:\d+|\w+)\s+(?:hours|days)|"
+    r"over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)|(?:in|within|over)\s+(?:just\s+)?(?:\d+|two|three|four|five|several)\s+(?:hours|days)|"
     r"(?:in|over)\s+(?:two|three|four|five|several|\d+)\s+days|(?:two|three|four|five|\d+)\s+days\s+of|"
     r"between\s+\w+\s+\d+\s+and|campaign|highest\s+number)\b",
     re.I,
 )
-_SUBSET = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+(?:some\s+|at\s+least\s+)?$", re.I)
+_SUBSET = re.compile(
+    r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+(?:some\s+|at\s+least\s+)?$", re.I
+)
 _SAID = re.compile(
     r"\b(?:said|says|say|reported|reports|report|confirmed|documented|recorded|announced|stated|estimated|added|"
     r"noted|suggested|counted|told)\b",
@@ -107,7 +184,10 @@ def find_claims(a: Analysis) -> list[Draft]:
                     claim=replace(
                         draft.claim,
                         claimant=carried[0],
-                        evidence=(*draft.claim.evidence, Evidence(field="claimant", span=s.span, rule=RULE_CARRIED)),
+                        evidence=(
+                            *draft.claim.evidence,
+                            Evidence(field="claimant", span=s.span, rule=RULE_CARRIED),
+                        ),
                     ),
                 )
             elif draft.claim.claimant != "article":
@@ -139,14 +219,17 @@ def _draft(
     predicates = [(m.start(), m.end(), "killed") for m in _KILLED.finditer(text)] + [
         (m.start(), m.end(), "injured") for m in _INJURED.finditer(text)
     ]
-    refers_back = before is not None and before.claim.killed_or_injured == "killed" and _BACK_REFERENCE.search(text)
+    running = bool(_RISEN_TO.search(text[max(0, q.start - 30) : q.start]))
+    refers_back = (
+        before is not None and before.claim.killed_or_injured == "killed" and _BACK_REFERENCE.search(text)
+    )
     if head in {"wounded", "injured"}:
         kind = "injured"
     elif head in {"dead", "deaths", "bodies", "fatalities", "killed", "lives"}:
         kind = "killed"
     elif predicates:
         start, end, kind = min(predicates, key=lambda p: _distance(p, q))
-        limit = 90 if noun else (400 if located or previous else 45)
+        limit = 90 if noun else (400 if located or previous or running else 45)
         if _distance((start, end), q) > limit:
             if not refers_back:
                 return None
@@ -155,14 +238,17 @@ def _draft(
         kind = "killed"
     else:
         return None
-    if not noun and previous is None and not located:
+    if not noun and previous is None and not located and not running:
         return None
 
     window = text[max(0, q.start - 30) : q.start]
     subset = previous is not None and (
         bool(_SUBSET.search(window))
-        or previous.subset
-        and bool(re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[previous.match_end - base : q.start]))
+        or bool(re.match(r"\s+(?:of\s+them|of\s+whom|among\s+them)\b", text[q.end :]))
+        or (
+            previous.subset
+            and bool(re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[previous.match_end - base : q.start]))
+        )
     )
     parent = previous if subset or (previous is not None and (not noun or head in _IDENTITY_NOUNS)) else None
     category = _category(noun, text, q)
@@ -172,8 +258,14 @@ def _draft(
         category = before.claim.category
     elif category == "all" and noun in {"deaths", "dead", "victims"}:
         category = _category_from_context(a, s) or category
-    if not noun and re.search(r"\btoll\s+(?:to|at|of|reached)\s+$", text[max(0, q.start - 25) : q.start], re.I):
+    if not noun and re.search(
+        r"\btoll\s+(?:to|at|of|reached)\s+$", text[max(0, q.start - 25) : q.start], re.I
+    ):
         category = "all"
+    elif not noun and running and _CIVILIAN_CUE.search(text[: q.start]):
+        category = "civilians"
+    if re.match(r"\s+(?:of\s+(?:them|whom)\s+)?(?:were|are|was)\s+(?:\w+\s+)?civilians\b", text[q.end :]):
+        category = "civilians"
 
     claimant, via, attribution_ev = _attribution(a, s, text, q)
     victim_group, victim_ev = _victim_group(a, s, q, noun)
@@ -232,9 +324,15 @@ def _draft(
 
 def _counts_people(q: QuantityMatch) -> bool:
     noun = (q.quantity.noun or "").lower()
-    return not noun or noun.split()[-1] in _PERSON_NOUNS or noun.split()[0] in _PERSON_NOUNS or "forces" in noun
+    return (
+        not noun or noun.split()[-1] in _PERSON_NOUNS or noun.split()[0] in _PERSON_NOUNS or "forces" in noun
+    )
 
 
+_RISEN_TO = re.compile(
+    r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|increased|stands?|stood)\s+(?:to|at)\s+$",
+    re.I,
+)
 _PLACE_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:in|at|from)\s+", re.I)
 _BACK_REFERENCE = re.compile(
     r"\b(?:(?:this|the|that)\s+(?:number|figure|toll|tally|count)|includes?|including|among\s+(?:them|the\s+dead|whom))\b",
@@ -282,7 +380,9 @@ def _category_from_context(a: Analysis, s: Sentence) -> str | None:
     return "civilians" if _CIVILIAN_CUE.search(a.sentence_text(prev)) else None
 
 
-def _attribution(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple[str, str | None, list[Evidence]]:
+def _attribution(
+    a: Analysis, s: Sentence, text: str, q: QuantityMatch
+) -> tuple[str, str | None, list[Evidence]]:
     """Who gives the figure (claimant) and who relays it (via)."""
     base = s.span.start
     candidates: list[tuple[int, Mention, str]] = []
@@ -295,10 +395,18 @@ def _attribution(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple
         after = text[rel_end : rel_end + 40]
         if _TOLD.search(before):
             candidates.append((abs(rel_start - q.start), m, "told"))
-        elif _ACCORDING.search(before) or re.match(r"\s*(?:\(\w+\)\s*)?(?:,\s*\w+(?:\s+\w+)?,\s*)?(?:has\s+|had\s+|have\s+)?"
-                                                   r"(?:also\s+)?(?:said|says|reported|reports|confirmed|documented|recorded|announced|stated|estimated|added|noted|suggested|counted)\b", after, re.I):
-            candidates.append((abs(rel_start - q.start), m, "said"))
-        elif re.search(r"\b(?:said|says|reported|according\s+to)\s+(?:the\s+)?(?:\w+\s+){0,2}$", before, re.I):
+        elif (
+            _ACCORDING.search(before)
+            or re.match(
+                r"\s*(?:\(\w+\)\s*)?(?:,\s*\w+(?:\s+\w+)?,\s*)?(?:has\s+|had\s+|have\s+)?"
+                r"(?:also\s+)?(?:said|says|reported|reports|confirmed|documented|recorded|announced|stated|estimated|added|noted|suggested|counted)\b",
+                after,
+                re.I,
+            )
+            or re.search(
+                r"\b(?:said|says|reported|according\s+to)\s+(?:the\s+)?(?:\w+\s+){0,2}$", before, re.I
+            )
+        ):
             candidates.append((abs(rel_start - q.start), m, "said"))
     evidence: list[Evidence] = []
     claimant, via = "article", None
@@ -361,7 +469,11 @@ def _victim_group(a: Analysis, s: Sentence, q: QuantityMatch, noun: str) -> tupl
     lo, hi = base + max(0, q.start - 25), base + min(len(a.sentence_text(s)), q.end + 60)
     best: tuple[int, Mention] | None = None
     for m in a.within(a.actors, lo, hi):
-        if m.actor is None or m.actor.type != "identity_group" or m.actor.name == "Christian" and "worshippers" in m.text.lower():
+        if (
+            m.actor is None
+            or m.actor.type != "identity_group"
+            or (m.actor.name == "Christian" and "worshippers" in m.text.lower())
+        ):
             continue
         start = m.evidence.span.start
         own_noun = base + q.start <= start < base + q.end
@@ -393,21 +505,39 @@ def _area(
         for m in places
         if 0 <= m.evidence.span.start - (base + q.end) <= 25
         and re.fullmatch(
-            r"\s*(?:\w+\s+)?(?:in|at|across|from)\s+(?:the\s+)?(?:\w+\s+)?", a.text[base + q.end : m.evidence.span.start]
+            r"\s*(?:\w+\s+)?(?:in|at|across|from)\s+(?:the\s+)?(?:\w+\s+)?",
+            a.text[base + q.end : m.evidence.span.start],
         )
     ]
     if own:
         group = _place_list(a, own[0], places)
         names = tuple(dict.fromkeys(m.place.admin1 for m in group))
-        return names, [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA) for m in group], len(names) == 1
+        return (
+            names,
+            [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA) for m in group],
+            len(names) == 1,
+        )
     distinct = list(dict.fromkeys(m.place.admin1 for m in places))
     if len(quantities) >= 2 and len(distinct) >= 2:
         text = a.sentence_text(s)
         main = [x for x in quantities if not _SUBSET.search(text[max(0, x.start - 30) : x.start])]
-        if len(main) == len(distinct) and q in main and _alternate(main, places, base):
-            name = distinct[main.index(q)]
-            m = next(m for m in places if m.place.admin1 == name)
-            return (m.place.admin1,), [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA)], True
+        if len(main) == len(distinct) and q in main:
+            if _alternate(main, places, base):
+                name = distinct[main.index(q)]
+                m = next(m for m in places if m.place.admin1 == name)
+                return (
+                    (m.place.admin1,),
+                    [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA)],
+                    True,
+                )
+            nearest = [_nearest_place(x, places, quantities, base) for x in main]
+            if None not in nearest and len({m.place.admin1 for m in nearest}) == len(main):
+                m = nearest[main.index(q)]
+                return (
+                    (m.place.admin1,),
+                    [Evidence(field="admin1", span=m.evidence.span, rule=RULE_AREA)],
+                    True,
+                )
     for sent in (s, a.sentences[s.index - 1] if s.index > 0 else None):
         if sent is None:
             continue
@@ -428,11 +558,39 @@ def _place_list(a: Analysis, first: Mention, places: list[Mention]) -> list[Ment
     for m in sorted(places, key=lambda m: m.evidence.span.start):
         if m.evidence.span.start <= group[-1].evidence.span.start:
             continue
-        if re.fullmatch(r"\s*(?:,|and|,\s*and|or|\(|\)\s*(?:,|and)?)\s*", a.text[group[-1].evidence.span.end : m.evidence.span.start]):
+        if re.fullmatch(
+            r"\s*(?:,|and|,\s*and|or|\(|\)\s*(?:,|and)?)\s*",
+            a.text[group[-1].evidence.span.end : m.evidence.span.start],
+        ):
             group.append(m)
         else:
             break
     return group
+
+
+def _nearest_place(
+    q: QuantityMatch, places: list[Mention], quantities: list[QuantityMatch], base: int
+) -> Mention | None:
+    """The closest place with no other figure between it and this one."""
+    free = [
+        m
+        for m in places
+        if not any(
+            o is not q
+            and min(m.evidence.span.start - base, q.start)
+            < o.start
+            < max(m.evidence.span.start - base, q.start)
+            for o in quantities
+        )
+    ]
+    if not free:
+        return None
+    return min(
+        free,
+        key=lambda m: min(
+            abs(m.evidence.span.start - base - q.end), abs(q.start - (m.evidence.span.end - base))
+        ),
+    )
 
 
 def _alternate(quantities: list[QuantityMatch], places: list[Mention], base: int) -> bool:
@@ -444,7 +602,7 @@ def _alternate(quantities: list[QuantityMatch], places: list[Mention], base: int
             seq.append((m.evidence.span.start - base, "p"))
             last_admin1 = m.place.admin1
     kinds = [k for _, k in sorted(seq)]
-    return all(x != y for x, y in zip(kinds, kinds[1:], strict=False))
+    return all(x != y for x, y in itertools.pairwise(kinds))
 
 
 def _period(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[DateInterval, list[Evidence]]:
@@ -463,12 +621,14 @@ def _period(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[DateInterval, l
 
 
 def is_speech_date(a: Analysis, m: Mention) -> bool:
-    """'said on Wednesday': the day a figure was given, not the days it covers."""
+    """'said on Wednesday' or a dateline: the day a figure was given, not the days it covers."""
     start = m.evidence.span.start
-    return bool(_SPEECH_BEFORE_DATE.search(a.text[max(0, start - 40) : start]))
+    return bool(_SPEECH_BEFORE_DATE.search(a.text[max(0, start - 40) : start])) or in_dateline(a.text, start)
 
 
-def _scope(text: str, q: QuantityMatch, period: DateInterval, admin1: tuple[str, ...], previous: Draft | None) -> str:
+def _scope(
+    text: str, q: QuantityMatch, period: DateInterval, admin1: tuple[str, ...], previous: Draft | None
+) -> str:
     day = re.search(
         r"\b(?:on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|today|yesterday|last\s+night)\b",
         text[q.end : q.end + 50],
@@ -476,7 +636,7 @@ def _scope(text: str, q: QuantityMatch, period: DateInterval, admin1: tuple[str,
     )
     if day and not _SAID.search(text[q.end : q.end + day.start()]):
         return "incident"
-    if _CUMULATIVE.search(text) or len(admin1) >= 2 and not (period.precision == 1):
+    if _CUMULATIVE.search(text) or (len(admin1) >= 2 and period.precision != 1):
         return "cumulative"
     if period.start and period.end and period.start != period.end:
         return "cumulative"
@@ -491,10 +651,18 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
     """One claim per (claimant, count, killed/injured) in a document; the fuller reading wins."""
     kept: dict[tuple, Draft] = {}
     order: list[tuple] = []
-    attributed = {(d.claim.count, d.claim.killed_or_injured): d.claim.claimant for d in drafts if d.claim.claimant != "article"}
+    attributed = {
+        (d.claim.count, d.claim.killed_or_injured): d.claim.claimant
+        for d in drafts
+        if d.claim.claimant != "article"
+    }
     for d in drafts:
         c = d.claim
-        claimant = c.claimant if c.claimant != "article" else attributed.get((c.count, c.killed_or_injured), "article")
+        claimant = (
+            c.claimant
+            if c.claimant != "article"
+            else attributed.get((c.count, c.killed_or_injured), "article")
+        )
         key = (claimant, c.count, c.killed_or_injured)
         if key not in kept:
             kept[key] = d

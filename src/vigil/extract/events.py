@@ -35,38 +35,81 @@ SD = "Strategic developments"
 _TRIGGERS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(p, re.I), t, s)
     for p, t, s in [
-        (r"\bchemical\s+(?:weapons?|attack)\b|\bsarin\b|\bchlorine\s+(?:gas|attack)\b", EXPLOSIONS, "Chemical weapon"),
-        (r"\bsuicide\s+(?:bomb(?:er|ing|s)?|attack(?:er)?|vest|car\s+bomb)\b|\bblew\s+himself\s+up\b|\bexplosive\s+vest\b",
-         EXPLOSIONS, "Suicide bomb"),
-        (r"\b(?:air\s*strikes?|air\s+raids?|drone\s+strikes?|bombarded\s+from\s+the\s+air|warplanes?\s+(?:struck|bombed|hit))\b",
-         EXPLOSIONS, "Air/drone strike"),
-        (r"\b(?:shelling|shelled|artillery|mortar\s+(?:fire|shells?|rounds?)|rocket\s+(?:attack|fire)|missile\s+(?:strike|attack))\b",
-         EXPLOSIONS, "Shelling/artillery/missile attack"),
-        (r"\b(?:car\s+bomb|roadside\s+bomb|IEDs?|landmines?|improvised\s+explosive|explosive\s+device|booby[- ]trapped|"
-         r"unexploded\s+(?:ordnance|shell|munition))\b", EXPLOSIONS, "Remote explosive/landmine/IED"),
+        (
+            r"\bchemical\s+(?:weapons?|attack)\b|\bsarin\b|\bchlorine\s+(?:gas|attack)\b",
+            EXPLOSIONS,
+            "Chemical weapon",
+        ),
+        (
+            r"\bsuicide\s+(?:bomb(?:er|ing|s)?|attack(?:er)?|vest|car\s+bomb)\b|\bblew\s+himself\s+up\b|\bexplosive\s+vest\b",
+            EXPLOSIONS,
+            "Suicide bomb",
+        ),
+        (
+            r"\b(?:air\s*strikes?|air\s+raids?|drone\s+strikes?|bombarded\s+from\s+the\s+air|warplanes?\s+(?:struck|bombed|hit))\b",
+            EXPLOSIONS,
+            "Air/drone strike",
+        ),
+        (
+            r"\b(?:shelling|shelled|artillery|mortar\s+(?:fire|shells?|rounds?)|rocket\s+(?:attack|fire)|missile\s+(?:strike|attack))\b",
+            EXPLOSIONS,
+            "Shelling/artillery/missile attack",
+        ),
+        (
+            r"\b(?:car\s+bomb|roadside\s+bomb|IEDs?|landmines?|improvised\s+explosive|explosive\s+device|booby[- ]trapped|"
+            r"unexploded\s+(?:ordnance|shell|munition))\b",
+            EXPLOSIONS,
+            "Remote explosive/landmine/IED",
+        ),
         (r"\bgrenades?\b", EXPLOSIONS, "Grenade"),
         (r"\b(?:raped|rape|sexual\s+(?:violence|assault))\b", VAC, "Sexual violence"),
-        (r"\b(?:abduct(?:ed|ion|ions)|kidnapp?(?:ed|ing)|forcibly\s+disappeared)\b", VAC, "Abduction/forced disappearance"),
-        (r"\b(?:massacres?|massacred|pogrom|mass\s+killings?|killing\s+spree|executions?|executed|shot\s+dead|"
-         r"murdered|butchered|slaughtered|sectarian\s+killings?|violence\s+against\s+(?:an?\s+)?(?:\w+\s+){0,2}"
-         r"(?:civilians|neighbou?rhoods?|community|villages?|Alawites|Druze|Christians|Kurds|residents))\b", VAC, "Attack"),
-        (r"\b(?:clash(?:es|ed)?|fighting|firefights?|gun\s*battles?|exchanged\s+fire|battles?|ambush(?:ed)?|"
-         r"attacked\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:checkpoints?|positions?|patrols?|convoys?|bases?))\b", BATTLES, "Armed clash"),
+        (
+            r"\b(?:abduct(?:ed|ion|ions)|kidnapp?(?:ed|ing)|forcibly\s+disappeared)\b",
+            VAC,
+            "Abduction/forced disappearance",
+        ),
+        (
+            r"\b(?:massacres?|massacred|pogrom|mass\s+killings?|killing\s+spree|executions?|executed|shot\s+dead|"
+            r"murdered|butchered|slaughtered|sectarian\s+killings?|violence\s+against\s+(?:an?\s+)?(?:\w+\s+){0,2}"
+            r"(?:civilians|neighbou?rhoods?|community|villages?|Alawites|Druze|Christians|Kurds|residents))\b",
+            VAC,
+            "Attack",
+        ),
+        (
+            r"\b(?:clash(?:es|ed)?|fighting|firefights?|gun\s*battles?|exchanged\s+fire|battles?|ambush(?:ed)?|"
+            r"attacked\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:checkpoints?|positions?|patrols?|convoys?|bases?))\b",
+            BATTLES,
+            "Armed clash",
+        ),
         (r"\b(?:mobs?|rioters|rioting|riots?)\b", RIOTS, "Mob violence"),
-        (r"\b(?:protests?|protesters|protestors|protested|demonstrations?|demonstrators|rall(?:y|ies)|sit-ins?)\b",
-         PROTESTS, "Peaceful protest"),
-        (r"\b(?:loot(?:ed|ing)|vandali[sz](?:ed|ing)|torched|set\s+fire\s+to|burned\s+(?:down\s+)?(?:\w+\s+)?(?:homes|houses|shops)|"
-         r"attacked\s+(?:\w+\s+){0,2}(?:shops|homes|houses|residences|property|properties|cars|stores))\b",
-         SD, "Looting/property destruction"),
+        (
+            r"\b(?:protests?|protesters|protestors|protested|demonstrations?|demonstrators|rall(?:y|ies)|sit-ins?)\b",
+            PROTESTS,
+            "Peaceful protest",
+        ),
+        (
+            r"\b(?:loot(?:ed|ing)|vandali[sz](?:ed|ing)|torched|set\s+fire\s+to|burned\s+(?:down\s+)?(?:\w+\s+)?(?:homes|houses|shops)|"
+            r"attacked\s+(?:\w+\s+){0,2}(?:shops|homes|houses|residences|property|properties|cars|stores))\b",
+            SD,
+            "Looting/property destruction",
+        ),
         (r"\b(?:arrested|detained|arrest\s+campaign|rounded\s+up)\b", SD, "Arrests"),
-        (r"\b(?:launch(?:ed|ing|es)?\s+(?:a\s+|an\s+)?(?:new\s+)?(?:[\w-]+\s+){0,2}(?:operation|campaign)|"
-         r"halted\s+(?:\w+\s+)?operations|suspended\s+(?:\w+\s+)?operations|(?:second|new)\s+phase\s+of)\b",
-         SD, "Change to group/activity"),
+        (
+            r"\b(?:launch(?:ed|ing|es)?\s+(?:a\s+|an\s+)?(?:new\s+)?(?:[\w-]+\s+){0,2}(?:operation|campaign)|"
+            r"halted\s+(?:\w+\s+)?operations|suspended\s+(?:\w+\s+)?operations|(?:second|new)\s+phase\s+of)\b",
+            SD,
+            "Change to group/activity",
+        ),
         (r"\b(?:ceasefire|truce|peace\s+(?:deal|agreement)|signed\s+an?\s+agreement)\b", SD, "Agreement"),
     ]
 ]
-_EXCESSIVE_FORCE = re.compile(r"\b(?:shot|shooting|shootings|opened\s+fire|live\s+(?:fire|ammunition|rounds)|gunfire|killed)\b", re.I)
-_INTERVENTION = re.compile(r"\b(?:dispersed|tear\s+gas|arrested|crack(?:ing|ed)?\s+down|crackdown|beat(?:en)?|attacked|detained)\b", re.I)
+_EXCESSIVE_FORCE = re.compile(
+    r"\b(?:shot|shooting|shootings|opened\s+fire|live\s+(?:fire|ammunition|rounds)|gunfire|killed)\b", re.I
+)
+_INTERVENTION = re.compile(
+    r"\b(?:dispersed|tear\s+gas|arrested|crack(?:ing|ed)?\s+down|crackdown|beat(?:en)?|attacked|detained)\b",
+    re.I,
+)
 _BLOCKERS = re.compile(
     r"\b(?:condemn\w*|denounc\w*|urg(?:ed|es|ing)|call(?:ed|s|ing)?\s+(?:on|for)|demand\w*|den(?:ied|ies|y)|"
     r"threat(?:en|ened|ens)\s+to|warn(?:ed|s)?|would|could|might|if|plan(?:s|ned)?\s+to|vow(?:ed|s)?\s+to|"
@@ -74,8 +117,22 @@ _BLOCKERS = re.compile(
     re.I,
 )
 _CLAUSE_BREAK = re.compile(r"[,;:—–(]|\band\b|\bbut\b|\bafter\b|\bwhen\b|\bwhile\b", re.I)
-_ARMED_TYPES = {"state_forces", "militia", "rebel_group", "unknown_armed", "identity_militia", "external_forces"}
-_FAMILY = {VAC: "violence", BATTLES: "violence", EXPLOSIONS: "violence", RIOTS: "unrest", PROTESTS: "unrest", SD: "other"}
+_ARMED_TYPES = {
+    "state_forces",
+    "militia",
+    "rebel_group",
+    "unknown_armed",
+    "identity_militia",
+    "external_forces",
+}
+_FAMILY = {
+    VAC: "violence",
+    BATTLES: "violence",
+    EXPLOSIONS: "violence",
+    RIOTS: "unrest",
+    PROTESTS: "unrest",
+    SD: "other",
+}
 
 
 @dataclass(kw_only=True)
@@ -86,12 +143,13 @@ class _Candidate:
     span: Span
     rule: str
     drafts: list[Draft] = field(default_factory=list)
+    related: list[Draft] = field(default_factory=list)  # listed with the event, never counted in its toll
     sentences: list[Sentence] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
 
 
 def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
-    candidates = _triggered(a) + []
+    candidates = _triggered(a)
     _attach_claims(a, drafts, candidates)
     candidates = _merge(a, candidates)
     events = []
@@ -105,7 +163,9 @@ def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
 def _triggered(a: Analysis) -> list[_Candidate]:
     out: list[_Candidate] = []
     for s in a.sentences:
-        if a.is_caption(s) or s.index == 0 and a.document.title and a.sentence_text(s).strip() == a.document.title.strip():
+        if a.is_caption(s) or (
+            s.index == 0 and a.document.title and a.sentence_text(s).strip() == a.document.title.strip()
+        ):
             continue
         text = a.sentence_text(s)
         taken: list[tuple[int, int]] = []
@@ -161,7 +221,9 @@ _CLAUSE_SPLIT = re.compile(r"[;:]|,\s+(?:and|while|as|but)\b|\.\s", re.I)
 
 def _protest_is_noise(text: str, m: re.Match[str]) -> bool:
     before = text[max(0, m.start() - 40) : m.start()]
-    return bool(re.search(r"\b(?:urg\w+|call\w*\s+(?:for|on)|plan\w*|threaten\w*)\s+(?:\w+\s+){0,3}$", before, re.I))
+    return bool(
+        re.search(r"\b(?:urg\w+|call\w*\s+(?:for|on)|plan\w*|threaten\w*)\s+(?:\w+\s+){0,3}$", before, re.I)
+    )
 
 
 def _protest_subtype(text: str, start: int, end: int) -> str:
@@ -192,19 +254,25 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
     for d in drafts:
         c = d.claim
         same_sentence = [x for x in cands if x.sentence.index == d.sentence.index]
-        if c.killed_or_injured != "killed" or d.subset or c.qualifier == "vague" or d.claim.id in covered:
-            target = _nearest(same_sentence, d) or _nearest_event_with_claims(cands, d)
+        if d.claim.id in covered or (d.breakdown and c.scope == "cumulative"):
+            target = (
+                _nearest(same_sentence, d) if d.claim.id in covered else None
+            ) or _nearest_event_with_claims(cands, d, scope=c.scope)
             if target is not None:
-                target.drafts.append(d)
+                target.related.append(d)
             continue
-        if d.breakdown and c.scope == "cumulative":
-            target = _nearest_event_with_claims(cands, d)
+        if c.killed_or_injured != "killed" or d.subset or c.qualifier == "vague":
+            target = _nearest(same_sentence, d) or _nearest_event_with_claims(cands, d)
             if target is not None:
                 target.drafts.append(d)
             continue
         target = _nearest(same_sentence, d, claim_free=True)
         civilian = c.category == "civilians" or c.victim_group is not None
-        if target is not None and _FAMILY[target.event_type] == "violence" and not (target.event_type == BATTLES and civilian):
+        if (
+            target is not None
+            and _FAMILY[target.event_type] == "violence"
+            and not (target.event_type == BATTLES and civilian)
+        ):
             target.drafts.append(d)
             continue
         event_type, sub = _type_for_claim(a, d, cands)
@@ -228,7 +296,7 @@ def _covered_totals(drafts: list[Draft]) -> set[str]:
     """A total broken down by province right after it is represented by its parts."""
     covered = set()
     for d in drafts:
-        if d.breakdown or len(d.claim.admin1) < 2:
+        if d.breakdown or len(d.claim.admin1) < 2 or d.claim.scope != "incident":
             continue
         parts = [
             x
@@ -245,14 +313,24 @@ def _covered_totals(drafts: list[Draft]) -> set[str]:
 
 
 def _nearest(cands: list[_Candidate], d: Draft, *, claim_free: bool = False) -> _Candidate | None:
-    pool = [c for c in cands if not (claim_free and any(x.claim.killed_or_injured == "killed" for x in c.drafts))]
+    pool = [
+        c for c in cands if not (claim_free and any(x.claim.killed_or_injured == "killed" for x in c.drafts))
+    ]
     if not pool:
         return None
     return min(pool, key=lambda c: abs(c.span.start - d.match_start))
 
 
-def _nearest_event_with_claims(cands: list[_Candidate], d: Draft) -> _Candidate | None:
-    pool = [c for c in cands if c.drafts and 0 <= d.sentence.index - c.sentence.index <= 2]
+def _nearest_event_with_claims(
+    cands: list[_Candidate], d: Draft, scope: str | None = None
+) -> _Candidate | None:
+    pool = [
+        c
+        for c in cands
+        if c.drafts
+        and 0 <= d.sentence.index - c.sentence.index <= 2
+        and (scope is None or any(x.claim.scope == scope for x in c.drafts))
+    ]
     return max(pool, key=lambda c: c.span.start) if pool else None
 
 
@@ -262,7 +340,11 @@ def _type_for_claim(a: Analysis, d: Draft, cands: list[_Candidate]) -> tuple[str
         return VAC, "Attack"
     if c.category in ("security_forces", "fighters"):
         return BATTLES, "Armed clash"
-    near = [x for x in cands if abs(x.sentence.index - d.sentence.index) <= 1 and _FAMILY[x.event_type] == "violence"]
+    near = [
+        x
+        for x in cands
+        if abs(x.sentence.index - d.sentence.index) <= 1 and _FAMILY[x.event_type] == "violence"
+    ]
     if near:
         best = min(near, key=lambda x: abs(x.sentence.index - d.sentence.index))
         return best.event_type, best.sub_event_type
@@ -289,6 +371,7 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
             out.append(c)
             continue
         target.drafts += c.drafts
+        target.related += c.related
         target.sentences += [s for s in c.sentences if s not in target.sentences]
         target.evidence += c.evidence
     return out
@@ -324,13 +407,29 @@ def _admin1_of(a: Analysis, c: _Candidate) -> tuple[tuple[str, ...], list[Mentio
         places = _clause_places(a, s, c.span)
         if places:
             names = tuple(dict.fromkeys(m.place.admin1 for m in places if m.place and m.place.admin1))
-            return names, places, [Evidence(field="admin1", span=m.evidence.span, rule=RULE_PLACE) for m in places]
+            return (
+                names,
+                places,
+                [Evidence(field="admin1", span=m.evidence.span, rule=RULE_PLACE) for m in places],
+            )
     if c.sentence.index > 0:
         prev = a.sentences[c.sentence.index - 1]
         places = [m for m in a.in_sentence(a.places, prev) if m.place and m.place.admin1]
-        if places and c.rule == RULE_TRIGGER and re.search(r"\b(?:the\s+city|there|the\s+area|the\s+town|the\s+region)\b", a.sentence_text(c.sentence), re.I):
+        if (
+            places
+            and c.rule == RULE_TRIGGER
+            and re.search(
+                r"\b(?:the\s+city|there|the\s+area|the\s+town|the\s+region)\b",
+                a.sentence_text(c.sentence),
+                re.I,
+            )
+        ):
             names = tuple(dict.fromkeys(m.place.admin1 for m in places))
-            return names, places, [Evidence(field="admin1", span=m.evidence.span, rule=RULE_PLACE) for m in places]
+            return (
+                names,
+                places,
+                [Evidence(field="admin1", span=m.evidence.span, rule=RULE_PLACE) for m in places],
+            )
     return (), [], []
 
 
@@ -339,7 +438,11 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
     places = [m for m in a.in_sentence(a.places, s) if m.place and m.place.admin1]
     if not places:
         return []
-    after = [m for m in places if m.evidence.span.start >= trigger.end and m.evidence.span.start - trigger.end <= 120]
+    after = [
+        m
+        for m in places
+        if m.evidence.span.start >= trigger.end and m.evidence.span.start - trigger.end <= 120
+    ]
     if after:
         first = min(after, key=lambda m: m.evidence.span.start)
         group = [first]
@@ -347,7 +450,11 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
             if m is first:
                 continue
             gap = a.text[group[-1].evidence.span.end : m.evidence.span.start]
-            if re.fullmatch(r"[\s,]*(?:and|or|as\s+well\s+as|\()?[\s(]*(?:the\s+)?(?:city\s+of\s+)?|\s*\(\s*|\s*\)\s*(?:and|,)?\s*", gap, re.I):
+            if re.fullmatch(
+                r"[\s,]*(?:and|or|as\s+well\s+as|\()?[\s(]*(?:the\s+)?(?:city\s+of\s+)?|\s*\(\s*|\s*\)\s*(?:and|,)?\s*",
+                gap,
+                re.I,
+            ):
                 group.append(m)
         return group
     before = [m for m in places if m.evidence.span.end <= trigger.start]
@@ -383,14 +490,23 @@ def _actors(a: Analysis, c: _Candidate) -> tuple[Mention | None, Mention | None,
     s = c.sentence
     mentions = [m for m in a.in_sentence(a.actors, s) if m.actor]
     armed = [m for m in mentions if m.actor.type in _ARMED_TYPES]
-    by = [m for m in armed if re.search(r"\bby\s+(?:the\s+)?$", a.text[max(0, m.evidence.span.start - 10) : m.evidence.span.start])]
+    by = [
+        m
+        for m in armed
+        if re.search(
+            r"\bby\s+(?:the\s+)?$", a.text[max(0, m.evidence.span.start - 10) : m.evidence.span.start]
+        )
+    ]
     before = [m for m in armed if m.evidence.span.end <= c.span.start]
     after = [
         m
         for m in armed
-        if m.evidence.span.start >= c.span.end and not _CLAUSE_SPLIT.search(a.text[c.span.end : m.evidence.span.start])
+        if m.evidence.span.start >= c.span.end
+        and not _CLAUSE_SPLIT.search(a.text[c.span.end : m.evidence.span.start])
     ]
-    actor1 = by[0] if by else (before[-1] if before else (after[0] if after and c.event_type != BATTLES else None))
+    actor1 = (
+        by[0] if by else (before[-1] if before else (after[0] if after and c.event_type != BATTLES else None))
+    )
     actor2 = None
     if c.event_type == BATTLES:
         others = [m for m in armed if actor1 is None or m.actor.name != actor1.actor.name]
@@ -401,7 +517,9 @@ def _actors(a: Analysis, c: _Candidate) -> tuple[Mention | None, Mention | None,
         m
         for m in mentions
         if m.actor.type in ("identity_group",)
-        and not re.search(r"\bincluding\s+(?:some\s+)?$", a.text[max(0, m.evidence.span.start - 20) : m.evidence.span.start])
+        and not re.search(
+            r"\bincluding\s+(?:some\s+)?$", a.text[max(0, m.evidence.span.start - 20) : m.evidence.span.start]
+        )
     ]
     victims = min(identity, key=lambda m: abs(m.evidence.span.start - c.span.start)) if identity else None
     return actor1, actor2, victims
@@ -414,6 +532,11 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
     killed = whole or killed
     if c.event_type == VAC:
         civ = [d for d in killed if d.claim.category == "civilians"]
+        civ = civ or [
+            d
+            for d in c.drafts
+            if d.claim.killed_or_injured == "killed" and d.subset and d.claim.category == "civilians"
+        ]
         killed = civ or killed
     elif c.event_type == BATTLES:
         armed = [d for d in killed if d.claim.category in ("security_forces", "fighters")]
@@ -434,6 +557,8 @@ def _build(a: Analysis, c: _Candidate, n: int) -> EventMention | None:
     admin1, places, place_ev = _admin1_of(a, c)
     if not admin1 and not c.drafts:
         return None
+    if c.rule == RULE_TRIGGER and not _killed(c) and any(d.claim.scope == "incident" for d in c.related):
+        return None  # a day's total told province by province: the provinces are the events
     place = _best_place(a, admin1, places)
     date, date_ev = _date_of(a, c)
     actor1, actor2, victims = _actors(a, c)
@@ -445,7 +570,9 @@ def _build(a: Analysis, c: _Candidate, n: int) -> EventMention | None:
         sub = "Excessive force against protesters"
     civilian_targeting = event_type == VAC or (
         event_type in (EXPLOSIONS, PROTESTS)
-        and (any(d.claim.category == "civilians" for d in used) or sub == "Excessive force against protesters")
+        and (
+            any(d.claim.category == "civilians" for d in used) or sub == "Excessive force against protesters"
+        )
     )
     victim_group = next((d.claim.victim_group for d in used if d.claim.victim_group), None)
     if victim_group is None and victims is not None and c.rule == RULE_TRIGGER:
@@ -461,17 +588,27 @@ def _build(a: Analysis, c: _Candidate, n: int) -> EventMention | None:
         *c.evidence,
         *[Evidence(field="sentence", span=s.span, rule=RULE_TRIGGER) for s in c.sentences],
         *[replace(e, field="admin1") for e in place_ev],
-        *([Evidence(field="location", span=places[0].evidence.span, rule=RULE_PLACE)] if place and place.kind not in ("admin1",) and places else []),
+        *(
+            [Evidence(field="location", span=places[0].evidence.span, rule=RULE_PLACE)]
+            if place and place.kind not in ("admin1",) and places
+            else []
+        ),
         *[replace(e, field="date") for e in date_ev],
         *([Evidence(field="actor1", span=actor1.evidence.span, rule=RULE_ACTOR)] if actor1 else []),
         *([Evidence(field="actor2", span=actor2.evidence.span, rule=RULE_ACTOR)] if actor2 else []),
-        *([Evidence(field="victim_group", span=victims.evidence.span, rule=RULE_ACTOR)] if victims and victim_group == victims.actor.name else []),
+        *(
+            [Evidence(field="victim_group", span=victims.evidence.span, rule=RULE_ACTOR)]
+            if victims and victim_group == victims.actor.name
+            else []
+        ),
         *[Evidence(field="fatalities", span=d.claim.span, rule=RULE_FATALITIES) for d in used],
     ]
     if not date_ev and date.start is not None:
-        evidence.append(Evidence(field="date", span=c.sentence.span, rule=RULE_PUBLICATION_WEEK, confidence=0.3))
+        evidence.append(
+            Evidence(field="date", span=c.sentence.span, rule=RULE_PUBLICATION_WEEK, confidence=0.3)
+        )
     confidence = 0.4 + 0.25 * bool(used) + 0.15 * bool(places) + 0.1 * bool(date_ev) + 0.05 * bool(actor1)
-    claim_ids = tuple(dict.fromkeys(d.claim.id for d in c.drafts))
+    claim_ids = tuple(dict.fromkeys(d.claim.id for d in c.drafts + c.related))
     scope = used[0].claim.scope if used else "incident"
     return EventMention(
         id=f"{doc.id}-e{n}",

@@ -134,7 +134,9 @@ class Store:
         """Store a batch in one transaction; documents already stored are duplicates."""
         with self.engine.connect().execution_options(**{dialect.WRITE_OPTION: True}) as conn, conn.begin():
             hashes = [x.document.content_hash for x in batch]
-            known = set(conn.scalars(select(documents.c.content_hash).where(documents.c.content_hash.in_(hashes))))
+            known = set(
+                conn.scalars(select(documents.c.content_hash).where(documents.c.content_hash.in_(hashes)))
+            )
             stored = duplicates = n_events = n_claims = 0
             for extraction in batch:
                 if extraction.document.content_hash in known:
@@ -150,7 +152,9 @@ class Store:
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
         hashes = list(hashes)
         with self.engine.connect() as conn:
-            return set(conn.scalars(select(documents.c.content_hash).where(documents.c.content_hash.in_(hashes))))
+            return set(
+                conn.scalars(select(documents.c.content_hash).where(documents.c.content_hash.in_(hashes)))
+            )
 
     # --- reading ---------------------------------------------------------------
 
@@ -162,8 +166,10 @@ class Store:
             }
 
     def events(self, flt: EventFilter = EventFilter()) -> list[EventRecord]:
-        query = select(events).where(*_event_conditions(flt)).order_by(
-            events.c.date_start.is_(None), events.c.date_start, events.c.id
+        query = (
+            select(events)
+            .where(*_event_conditions(flt))
+            .order_by(events.c.date_start.is_(None), events.c.date_start, events.c.id)
         )
         if flt.limit is not None:
             query = query.limit(flt.limit)
@@ -182,13 +188,19 @@ class Store:
         conditions = []
         if flt.governorate:
             conditions.append(
-                claims.c.id.in_(select(claim_admin1.c.claim_id).where(claim_admin1.c.admin1 == flt.governorate))
+                claims.c.id.in_(
+                    select(claim_admin1.c.claim_id).where(claim_admin1.c.admin1 == flt.governorate)
+                )
             )
         if flt.min_fatalities is not None:
-            conditions.append(and_(claims.c.count >= flt.min_fatalities, claims.c.killed_or_injured == "killed"))
+            conditions.append(
+                and_(claims.c.count >= flt.min_fatalities, claims.c.killed_or_injured == "killed")
+            )
         if flt.actor:
             pattern = f"%{flt.actor.lower()}%"
-            conditions.append(or_(func.lower(claims.c.claimant).like(pattern), func.lower(claims.c.via).like(pattern)))
+            conditions.append(
+                or_(func.lower(claims.c.claimant).like(pattern), func.lower(claims.c.via).like(pattern))
+            )
         if flt.date_from:
             conditions.append(func.coalesce(claims.c.period_end, documents.c.published) >= flt.date_from)
         if flt.date_to:
@@ -231,7 +243,9 @@ def _event_conditions(flt: EventFilter) -> list:
         )
     if flt.actor:
         pattern = f"%{flt.actor.lower()}%"
-        conditions.append(or_(func.lower(events.c.actor1).like(pattern), func.lower(events.c.actor2).like(pattern)))
+        conditions.append(
+            or_(func.lower(events.c.actor1).like(pattern), func.lower(events.c.actor2).like(pattern))
+        )
     if flt.min_fatalities is not None:
         conditions.append(events.c.fatalities >= flt.min_fatalities)
     return conditions
@@ -307,7 +321,8 @@ def _insert(conn, x: Extraction) -> None:
         )
         if c.admin1:
             conn.execute(
-                claim_admin1.insert(), [{"claim_id": c.id, "position": i, "admin1": a} for i, a in enumerate(c.admin1)]
+                claim_admin1.insert(),
+                [{"claim_id": c.id, "position": i, "admin1": a} for i, a in enumerate(c.admin1)],
             )
         evidence_rows += _evidence_rows("claim", c.id, c.evidence)
     for e in x.events:
@@ -347,7 +362,8 @@ def _insert(conn, x: Extraction) -> None:
         )
         if e.admin1:
             conn.execute(
-                event_admin1.insert(), [{"event_id": e.id, "position": i, "admin1": a} for i, a in enumerate(e.admin1)]
+                event_admin1.insert(),
+                [{"event_id": e.id, "position": i, "admin1": a} for i, a in enumerate(e.admin1)],
             )
         if e.claim_ids:
             conn.execute(
@@ -385,7 +401,9 @@ def _evidence_for(conn, owner_ids: list[str]) -> dict[str, tuple[Evidence, ...]]
     found: dict[str, list[Evidence]] = defaultdict(list)
     for chunk in _chunks(owner_ids):
         rows = conn.execute(
-            select(evidence).where(evidence.c.owner_id.in_(chunk)).order_by(evidence.c.owner_id, evidence.c.position)
+            select(evidence)
+            .where(evidence.c.owner_id.in_(chunk))
+            .order_by(evidence.c.owner_id, evidence.c.position)
         ).mappings()
         for r in rows:
             found[r["owner_id"]].append(
@@ -425,7 +443,9 @@ def _claims_by_id(conn, claim_ids: list[str]) -> dict[str, Claim]:
             category=r["category"],
             victim_group=r["victim_group"],
             scope=r["scope"],
-            period=DateInterval(start=r["period_start"], end=r["period_end"], precision=r["period_precision"]),
+            period=DateInterval(
+                start=r["period_start"], end=r["period_end"], precision=r["period_precision"]
+            ),
             admin1=admin1.get(r["id"], ()),
             span=Span(doc_id=r["doc_id"], start=r["start"], end=r["end"]),
             sentence=Span(doc_id=r["doc_id"], start=r["sentence_start"], end=r["sentence_end"]),

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -173,3 +174,67 @@ incident_events = Table(
 )
 
 Index("ix_events_date_type", events.c.date_start, events.c.event_type)
+
+
+# --- reviews and API tokens (migration 0002) --------------------------------------
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, index=True),
+    Column(
+        "token_hash", String(64), nullable=False, unique=True
+    ),  # sha256 hex; the token itself is never stored
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# One row per review of an event: who (token name), when, why and what changed ({field: {from, to}}).
+event_reviews = Table(
+    "event_reviews",
+    metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("action", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# An event's state after its latest review: the reviewed values that overlay the machine's, and the
+# effective values of the filtered fields (so queries filter and sort on what readers see).
+event_review_state = Table(
+    "event_review_state",
+    metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("reviewer", String(64), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    Column("overrides", JSON, nullable=False),  # field -> reviewed value
+    Column("machine", JSON, nullable=False),  # field -> machine value, for the fields in overrides
+    Column("event_type", String(64), nullable=False),
+    Column("sub_event_type", String(64), nullable=False),
+    Column("date_start", Date),
+    Column("date_end", Date),
+    Column("actor1", Text),
+    Column("actor2", Text),
+    Column("victim_group", Text),
+    Column("fatalities", Integer, nullable=False),
+)
+
+event_review_admin1 = Table(
+    "event_review_admin1",
+    metadata,
+    Column(
+        "event_id",
+        String(64),
+        ForeignKey("event_review_state.event_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("admin1", Text, nullable=False, index=True),
+)

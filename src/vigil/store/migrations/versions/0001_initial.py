@@ -69,7 +69,9 @@ def upgrade() -> None:
     op.create_index("ix_claims_doc_id", "claims", ["doc_id"])
     op.create_table(
         "claim_admin1",
-        sa.Column("claim_id", sa.String(64), sa.ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "claim_id", sa.String(64), sa.ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("position", sa.Integer, primary_key=True),
         sa.Column("admin1", sa.Text, nullable=False),
     )
@@ -112,15 +114,21 @@ def upgrade() -> None:
     op.create_index("ix_events_date_type", "events", ["date_start", "event_type"])
     op.create_table(
         "event_admin1",
-        sa.Column("event_id", sa.String(64), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "event_id", sa.String(64), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("position", sa.Integer, primary_key=True),
         sa.Column("admin1", sa.Text, nullable=False),
     )
     op.create_index("ix_event_admin1_admin1", "event_admin1", ["admin1"])
     op.create_table(
         "event_claims",
-        sa.Column("event_id", sa.String(64), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("claim_id", sa.String(64), sa.ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "event_id", sa.String(64), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "claim_id", sa.String(64), sa.ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("position", sa.Integer, nullable=False),
     )
     op.create_table(
@@ -149,8 +157,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "incident_events",
-        sa.Column("incident_id", sa.String(64), sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("event_id", sa.String(64), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "incident_id", sa.String(64), sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "event_id", sa.String(64), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+        ),
     )
 
 

@@ -1,0 +1,195 @@
+"""The first extractor: claims, events and their evidence, on our own sentences and on the seed articles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from vigil.extract import extract
+from vigil.extract.output import gold_shape
+from vigil.extract.segment import sentences
+from vigil.ingest import make_document, read_inputs
+
+
+def _run(text: str, published: date | None = date(2025, 3, 12)):
+    return extract(make_document(text, name="t.txt", source="t.txt", published=published))
+
+
+def test_sentences_carry_exact_offsets():
+    text = "First line without a stop\nA second one. And a third!\n\n  Indented fourth."
+    got = [s.span.of(text) for s in sentences(text, doc_id="d")]
+    assert got == ["First line without a stop", "A second one.", "And a third!", "Indented fourth."]
+
+
+def test_a_claim_reads_count_qualifier_claimant_and_area():
+    x = _run(
+        "Gunmen killed at least 12 civilians in Hama on Monday, the Syrian Network for Human Rights said."
+    )
+    [c] = x.claims
+    assert (c.count, c.qualifier, c.killed_or_injured, c.category) == (12, "at_least", "killed", "civilians")
+    assert c.claimant == "SNHR"
+    assert c.admin1 == ("Hama",)
+    assert c.scope == "incident"
+    assert c.period.start == date(2025, 3, 10)
+    assert x.document.text[c.span.start : c.span.end] == "at least 12 civilians"
+
+
+def test_injured_figures_are_told_apart_from_the_dead():
+    x = _run("The blast in Homs killed 4 people and wounded 17 others, the Health Ministry said on Tuesday.")
+    kinds = {(c.count, c.killed_or_injured) for c in x.claims}
+    assert kinds == {(4, "killed"), (17, "injured")}
+    [event] = x.events
+    assert event.fatalities == 4
+
+
+def test_a_running_total_is_cumulative():
+    x = _run("The death toll from a week of raids in Idlib has risen to 230 people, according to SOHR.")
+    [c] = x.claims
+    assert c.scope == "cumulative" and c.claimant == "SOHR"
+
+
+def test_a_denial_or_a_threat_is_not_an_event():
+    x = _run(
+        "The ministry denied that its troops massacred villagers in Hama. "
+        "A militia leader threatened to attack protesters in Homs."
+    )
+    assert x.events == ()
+
+
+def test_a_protest_met_with_gunfire_is_excessive_force():
+    x = _run("Security forces opened fire on demonstrators in Latakia on Sunday, witnesses said.")
+    [event] = x.events
+    assert (event.event_type, event.sub_event_type) == ("Protests", "Excessive force against protesters")
+    assert event.admin1 == ("Lattakia",)
+    assert event.date.start == date(2025, 3, 9)
+
+
+def test_a_suicide_bombing_outranks_the_shooting_in_the_same_clause():
+    x = _run(
+        "A suicide bomber opened fire and blew himself up inside a church in Damascus on Sunday, killing 9 people."
+    )
+    [event] = x.events
+    assert event.sub_event_type == "Suicide bomb"
+    assert event.fatalities == 9
+
+
+def test_every_event_field_names_its_rule_and_span():
+    x = _run("Unidentified gunmen killed 3 civilians in the village of Qardaha in Lattakia on Friday.")
+    [event] = x.events
+    fields = {ev.field for ev in event.evidence}
+    assert {"event_type", "admin1", "fatalities", "sentence"} <= fields
+    for ev in event.evidence:
+        assert "@" in ev.rule
+        assert 0 <= ev.span.start < ev.span.end <= len(x.document.text)
+
+
+def test_no_publication_date_means_no_invented_dates():
+    x = _run("Gunmen killed 5 civilians in Homs on Tuesday.", published=None)
+    [event] = x.events
+    assert event.date.start is None and event.date.end is None
+
+
+def test_gold_shape_has_the_answer_key_fields():
+    out = gold_shape(_run("Gunmen killed 5 civilians in Homs on Tuesday."))
+    assert set(out) >= {"doc", "published", "events", "claims"}
+    event = out["events"][0]
+    for key in (
+        "event_type",
+        "sub_event_type",
+        "date_start",
+        "date_end",
+        "time_precision",
+        "country",
+        "admin1",
+        "location",
+        "actor1",
+        "actor2",
+        "victim_group",
+        "civilian_targeting",
+        "fatalities",
+        "toll_scope",
+        "evidence",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "fatalities_low",
+        "fatalities_high",
+        "confidence",
+    ):
+        assert key in event
+    claim = out["claims"][0]
+    for key in (
+        "claimant",
+        "via",
+        "count",
+        "qualifier",
+        "killed_or_injured",
+        "category",
+        "victim_group",
+        "scope",
+        "period_start",
+        "period_end",
+        "admin1",
+        "evidence",
+        "span",
+    ):
+        assert key in claim
+
+
+# --- the two seed articles (../shared/seeds) ------------------------------------------------
+
+
+def _seed(shared_dir, name: str):
+    [doc] = list(read_inputs([shared_dir / "seeds" / name]))
+    return extract(doc)
+
+
+def test_seed_002_sohr_claim_via_the_independent(shared_dir):
+    x = _seed(shared_dir, "002_98cedf641a602074.txt")
+    assert x.document.published == date(2025, 3, 22)
+    by_count = {c.count: c for c in x.claims}
+    big = by_count[1200]
+    assert (big.claimant, big.via, big.category, big.qualifier) == (
+        "SOHR",
+        "The Independent",
+        "civilians",
+        "at_least",
+    )
+    assert big.scope == "cumulative" and big.victim_group == "Alawite"
+    assert set(big.admin1) == {"Lattakia", "Tartous", "Hama", "Homs"}
+    day = by_count[132]
+    assert (day.claimant, day.category, day.scope) == ("SOHR", "civilians", "incident")
+    governorates = {g for e in x.events for g in e.admin1}
+    assert governorates == {"Lattakia", "Tartous", "Hama", "Homs"}
+    # Only figures the text gives: no claim or event outside these two counts.
+    assert set(by_count) == {1200, 132}
+    assert sorted(e.fatalities for e in x.events) == [132, 1200]
+
+
+def test_seed_002_tatous_is_tartous_by_fuzzy_match(shared_dir):
+    x = _seed(shared_dir, "002_98cedf641a602074.txt")
+    tatous = [m for m in x.mentions if m.kind == "place" and m.text == "Tatous"]
+    assert tatous and all(m.place.admin1 == "Tartous" and m.method == "fuzzy" for m in tatous)
+
+
+def test_seed_000_claim_places_and_null_dates(shared_dir):
+    x = _seed(shared_dir, "000_f065b7eeaf34ec63.txt")
+    assert x.document.published is None
+    [claim] = x.claims
+    assert (claim.count, claim.qualifier, claim.victim_group) == (1300, "more_than", "Alawite")
+    raml = [e for e in x.events if e.place and "Raml" in e.place.name]
+    assert raml, "the Al-Raml Al-Shamali attack is an event"
+    assert raml[0].admin1 == ("Lattakia",) and raml[0].place.geo_precision == 2
+    assert all(e.date.start is None and e.date.end is None for e in x.events)
+    massacre = next(e for e in x.events if e.fatalities == 1300)
+    assert massacre.date.precision == 3  # "in March", no year
+
+
+@pytest.mark.parametrize("name", ["000_f065b7eeaf34ec63.txt", "002_98cedf641a602074.txt"])
+def test_seed_evidence_spans_point_into_the_article(shared_dir, name):
+    x = _seed(shared_dir, name)
+    text = x.document.text
+    for record in (*x.claims, *x.events):
+        for ev in record.evidence:
+            assert text[ev.span.start : ev.span.end].strip()

@@ -99,6 +99,7 @@ def find_quotes(text: str) -> tuple[Quote, ...]:
 
 
 _DATELINE = re.compile(r"[A-Z][A-Za-z/ .'-]{1,40}(?:,\s*[^\n–—]{0,60}?)?\s+[–—-]\s+")
+_AGENCY_DATELINE = re.compile(r"[A-Z][\w' ]{1,30},\s*[^\n()]{3,30}?\d{4}\s*\([^)\n]{2,30}\)\s*[–—-]\s")
 _POSSESSIVE_INSTITUTION = re.compile(
     r"(?:’s?|'s?)\s+(?:(?:\w+\s+)?(?:security\s+forces|forces|government|army|ministry|authorities|leadership|president|military))",
     re.I,
@@ -106,6 +107,13 @@ _POSSESSIVE_INSTITUTION = re.compile(
 _ALIGNED = re.compile(
     r"\b(?:aligned\s+with|loyal\s+to|backed\s+by|affiliated\s+with|allied\s+(?:to|with))\s+$", re.I
 )
+_ROAD_AFTER = re.compile(r"\s*[–—-]\s*[A-Z][\w'’]+\s+(?:road|highway|motorway)\b", re.I)
+_ROAD_LINKING = re.compile(
+    r"\b(?:road|highway|motorway)\s+(?:linking|between|connecting|from)\s+(?:[A-Z][\w'’-]+\s+(?:and|to|with)\s+)?$",
+    re.I,
+)
+_ROAD_BEFORE = re.compile(r"[A-Z][\w'’]+\s*[–—-]\s*$")
+_ROAD_END = re.compile(r"\s+(?:road|highway|motorway)\b", re.I)
 _NEAR_DAMASCUS = re.compile(
     r"(?:outskirts|suburbs?|countryside|environs)\s+of\s+(?:the\s+(?:Syrian\s+)?capital\s*,?\s*)?$"
     r"|\bnear\s+$|(?<!the\s)\b(?:south|north|east|west)\s+of\s+$",
@@ -117,6 +125,9 @@ _DAMASCUS_SUBURB = re.compile(r"\s+(?:suburbs?|countryside)\b", re.I)
 def in_dateline(text: str, offset: int) -> bool:
     """Whether `offset` lies in a paragraph's dateline ('BEIRUT, March 9 -', 'DAMASCUS/PARIS —')."""
     line_start = text.rfind("\n", 0, offset) + 1
+    agency = _AGENCY_DATELINE.match(text, line_start)
+    if agency and offset < agency.end():
+        return True
     dateline = _DATELINE.match(text, line_start)
     if not dateline or offset >= dateline.end():
         return False
@@ -135,6 +146,12 @@ def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
         if in_dateline(text, start):
             continue
         if _POSSESSIVE_INSTITUTION.match(text, end) or _ALIGNED.search(text[max(0, start - 30) : start]):
+            continue
+        if (
+            _ROAD_LINKING.search(text[max(0, start - 40) : start])
+            or _ROAD_AFTER.match(text, end)
+            or (_ROAD_BEFORE.search(text[max(0, start - 30) : start]) and _ROAD_END.match(text, end))
+        ):
             continue
         near = _NEAR_DAMASCUS.search(text[max(0, start - 40) : start]) or _DAMASCUS_SUBURB.match(text, end)
         if m.place and m.place.admin1 == "Damascus" and m.place.country_code == "SY" and near:

@@ -151,7 +151,11 @@ class _Candidate:
 def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
     candidates = _triggered(a)
     _attach_claims(a, drafts, candidates)
-    candidates = _merge(a, candidates)
+    for _ in range(3):  # merging can make new merges possible (a total meets the sum of its parts)
+        merged = _merge(a, candidates)
+        if len(merged) == len(candidates):
+            break
+        candidates = merged
     events = []
     for c in candidates:
         event = _build(a, c, len(events))
@@ -163,9 +167,7 @@ def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
 def _triggered(a: Analysis) -> list[_Candidate]:
     out: list[_Candidate] = []
     for s in a.sentences:
-        if a.is_caption(s) or (
-            s.index == 0 and a.document.title and a.sentence_text(s).strip() == a.document.title.strip()
-        ):
+        if a.is_caption(s) or a.is_headline(s):
             continue
         text = a.sentence_text(s)
         taken: list[tuple[int, int]] = []
@@ -336,7 +338,7 @@ def _nearest_event_with_claims(
 
 def _type_for_claim(a: Analysis, d: Draft, cands: list[_Candidate]) -> tuple[str, str]:
     c = d.claim
-    if c.category in ("civilians",) or c.victim_group:
+    if c.category == "civilians":
         return VAC, "Attack"
     if c.category in ("security_forces", "fighters"):
         return BATTLES, "Armed clash"
@@ -357,9 +359,18 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
     for c in cands:
         target = None
         for prev in reversed(out):
-            if c.sentence.index - prev.sentence.index > 2:
+            gap = c.sentence.index - prev.sentence.index
+            if gap > 5:
                 break
-            if prev.event_type != c.event_type or prev.sub_event_type != c.sub_event_type:
+            absorbed = (
+                prev.event_type == BATTLES
+                and c.event_type == EXPLOSIONS
+                and c.sub_event_type in ("Grenade", "Shelling/artillery/missile attack")
+                and not _killed(c)
+            )
+            if not absorbed and (
+                gap > 2 or prev.event_type != c.event_type or prev.sub_event_type != c.sub_event_type
+            ):
                 continue
             if not _compatible_places(a, prev, c):
                 continue
@@ -386,6 +397,13 @@ def _same_toll(a_: _Candidate, b: _Candidate) -> bool:
     ka, kb = _killed(a_), _killed(b)
     if any(x.claim.count == y.claim.count for x in ka for y in kb):
         return True
+    if len({x.sentence.index for x in ka + kb}) == 1 and not (
+        {x.claim.category for x in ka} & {y.claim.category for y in kb}
+    ):
+        return True  # one sentence giving each side's dead
+    counts_a, counts_b = {x.claim.count for x in ka}, {y.claim.count for y in kb}
+    if sum(counts_b) in counts_a or sum(counts_a) in counts_b:
+        return True  # a total and its parts
     return all(x.claim.scope == "cumulative" and not x.breakdown for x in ka + kb) and not (
         {x.claim.category for x in ka} & {y.claim.category for y in kb}
     )
@@ -539,7 +557,7 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
         ]
         killed = civ or killed
     elif c.event_type == BATTLES:
-        armed = [d for d in killed if d.claim.category in ("security_forces", "fighters")]
+        armed = [d for d in killed if d.claim.category in ("security_forces", "fighters", "unknown")]
         if armed and not [d for d in killed if d.claim.category == "all"]:
             by_claimant: dict[str, int] = {}
             for d in armed:

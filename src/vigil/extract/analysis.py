@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from vigil.model import Document, Mention, Sentence
@@ -163,7 +164,7 @@ def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
         kept.append(m)
     countries = [m.place.country_code for m in kept if m.place and m.place.kind != "country"]
     if countries:
-        main = max(set(countries), key=countries.count)
+        main = Counter(countries).most_common(1)[0][0]
         kept = [
             m for m in kept if m.place is None or m.place.country_code == main or m.place.kind == "country"
         ]

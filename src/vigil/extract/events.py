@@ -9,6 +9,7 @@ the same thing. Statements, denials and threats are not events.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -672,7 +673,7 @@ def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> 
 
 def _document_country(a: Analysis) -> str | None:
     countries = [m.place.country for m in a.places if m.place]
-    return max(set(countries), key=countries.count) if countries else None
+    return Counter(countries).most_common(1)[0][0] if countries else None
 
 
 def _default_actor1(event_type: str) -> tuple[str | None, str | None]:

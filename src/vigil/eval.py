@@ -618,6 +618,7 @@ def evaluate_gold(gold_dir: Path, *, articles: Path | None = None, limit: int | 
     files = sorted(gold_dir.glob("*.gold.json"))[:limit]
     items: list[GoldItem] = []
     errors: list[Problem] = []
+    extractions: list[Extraction] = []
     for path in files:
         try:
             gold = read_gold(path)
@@ -638,15 +639,108 @@ def evaluate_gold(gold_dir: Path, *, articles: Path | None = None, limit: int | 
                     errors.append(got)
                 else:
                     x = got
+                    extractions.append(got)
         items.append(score_gold_doc(gold, x))
+    incidents_key = gold_dir / "incidents.json"
+    clustering: tuple[Score, ...] = ()
+    if incidents_key.is_file():
+        clustering = clustering_scores(
+            items, extractions, json.loads(incidents_key.read_text(encoding="utf-8"))
+        )
     return EvalReport(
         kind="gold",
         source=str(gold_dir),
         n_items=len(items),
-        scores=gold_scores(items),
+        scores=gold_scores(items) + clustering,
         errors=tuple(errors),
         items=tuple(items),
     )
+
+
+# --- incidents across articles ----------------------------------------------------------
+
+
+def clustering_scores(
+    items: Sequence[GoldItem], extractions: Sequence[Extraction], key: dict
+) -> tuple[Score, ...]:
+    """Incident clustering against incidents.json: B-cubed and pairwise F1 over the gold events (a gold
+    event the extractor missed is its own system cluster), and how many parent links come out right."""
+    from vigil.model import EventRecord
+    from vigil.reconcile import incidents as reconcile
+
+    records = []
+    for x in extractions:
+        claims = {c.id: c for c in x.claims}
+        for e in x.events:
+            records.append(
+                EventRecord(
+                    event=e, claims=tuple(claims[i] for i in e.claim_ids if i in claims), document=x.document
+                )
+            )
+    built = reconcile(records)
+    incident_of = {eid: inc.id for inc in built for eid in inc.event_ids}
+    parent_of = {inc.id: inc.parent_id for inc in built}
+    labels: list[tuple[str, str]] = []  # (gold incident key, system incident id)
+    system_of_gold: dict[tuple[str, str], str] = {}
+    for it in items:
+        keys = key.get("events", {}).get(it.doc, {})
+        matched = {p.key_id: p.system_id for p in it.events_matched}
+        for gold_id, incident_key in keys.items():
+            system = incident_of.get(matched.get(gold_id, ""), f"unmatched:{it.doc}:{gold_id}")
+            labels.append((incident_key, system))
+            system_of_gold[(it.doc, gold_id)] = system
+    precision, recall = _bcubed(labels)
+    pair_p, pair_r = _pairwise(labels)
+    parents = key.get("parents", {})
+    by_key: dict[str, set[str]] = {}
+    for incident_key, system in labels:
+        by_key.setdefault(incident_key, set()).add(system)
+    right = total = 0
+    for child, parent in parents.items():
+        for system_child in by_key.get(child, set()):
+            if system_child.startswith("unmatched:"):
+                continue
+            total += 1
+            right += parent_of.get(system_child) in by_key.get(parent, set())
+    n = len(labels)
+    return (
+        _fraction("bcubed_precision", precision, n),
+        _fraction("bcubed_recall", recall, n),
+        _fraction("bcubed_f1", _f1(precision, recall), n),
+        _fraction("pairwise_f1", _f1(pair_p, pair_r), n),
+        ratio("parent_links_correct", right, total),
+    )
+
+
+def _fraction(name: str, value: float, n: int) -> Score:
+    return Score(name=name, value=round(value, 4), numerator=round(value * n), denominator=n)
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _bcubed(labels: Sequence[tuple[str, str]]) -> tuple[float, float]:
+    """B-cubed precision and recall (Bagga and Baldwin) of system labels against key labels."""
+    if not labels:
+        return 0.0, 0.0
+    p = r = 0.0
+    for k, s in labels:
+        same_s = [x for x in labels if x[1] == s]
+        same_k = [x for x in labels if x[0] == k]
+        p += sum(1 for x in same_s if x[0] == k) / len(same_s)
+        r += sum(1 for x in same_k if x[1] == s) / len(same_k)
+    return p / len(labels), r / len(labels)
+
+
+def _pairwise(labels: Sequence[tuple[str, str]]) -> tuple[float, float]:
+    both = key_pairs = system_pairs = 0
+    for i, (ka, sa) in enumerate(labels):
+        for kb, sb in labels[i + 1 :]:
+            key_pairs += ka == kb
+            system_pairs += sa == sb
+            both += ka == kb and sa == sb
+    return (both / system_pairs if system_pairs else 1.0), (both / key_pairs if key_pairs else 1.0)
 
 
 # --- ACLED ---------------------------------------------------------------------------

@@ -188,12 +188,48 @@ class EventMention:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TollPoint:
+    """One claimant's figure at the date it was made (the publishing date of the document that carries it)."""
+
+    claim_id: str
+    doc_id: str
+    date: date | None
+    count: int
+    qualifier: str
+    via: str | None = None
+    status: str = "running"  # running | latest | superseded | relayed_late | partial
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimantLine:
+    """A claimant's figures for one incident and category, in date order: its running total."""
+
+    claimant: str
+    points: tuple[TollPoint, ...]
+    latest: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Toll:
+    """An incident's deaths in one category (or "total"): UCDP-style low / best / high, with the claims used."""
+
     category: str
     low: int | None
     best: int | None
     high: int | None
     claim_ids: tuple[str, ...] = ()
+    best_claim_id: str | None = None
+    lines: tuple[ClaimantLine, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairScore:
+    """Why two event mentions were put in one incident: the score and its parts."""
+
+    a: str
+    b: str
+    score: float
+    parts: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +243,13 @@ class Incident:
     admin1: tuple[str, ...]
     parent_id: str | None = None
     tolls: tuple[Toll, ...] = ()
+    sub_event_type: str | None = None
+    country: str | None = None
+    doc_ids: tuple[str, ...] = ()
+    sources: tuple[tuple[str, ...], ...] = ()  # documents grouped by syndication: each group counts once
+    children: tuple[str, ...] = ()
+    links: tuple[PairScore, ...] = ()
+    parent_score: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

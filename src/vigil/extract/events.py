@@ -486,7 +486,9 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
 def _date_of(a: Analysis, c: _Candidate) -> tuple[DateInterval, list[Evidence]]:
     for d in c.drafts:
         if d.claim.killed_or_injured == "killed" and d.claim.period.precision:
-            return d.claim.period, [e for e in d.claim.evidence if e.field == "period"]
+            return d.claim.period, [e for e in d.claim.evidence if e.field == "period"] or [
+                Evidence(field="date", span=d.claim.span, rule=RULE_DATE)
+            ]
     for s in c.sentences:
         dates = [m for m in a.in_sentence(a.dates, s) if not is_speech_date(a, m) and m.date]
         if dates:

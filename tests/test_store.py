@@ -1,14 +1,17 @@
-"""The store: migrations, one transaction per batch, duplicates, filters and lossless reads."""
+"""The store: migrations, one transaction per batch, duplicates, filters and lossless reads, each test
+on SQLite and on PostgreSQL (the `database_url` fixture)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import date
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from vigil.ingest import make_document
@@ -21,7 +24,8 @@ from vigil.model import (
     Place,
     Span,
 )
-from vigil.store import EventFilter, Store, sqlite_url
+from vigil.store import EventFilter, Store, _insert, sqlite_url
+from vigil.store.dialect import WRITE_OPTION, normalise_url
 from vigil.store.schema import metadata
 
 TEXT = (
@@ -114,8 +118,8 @@ def _extraction(text: str = TEXT, *, published: date = date(2025, 3, 12), name: 
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(sqlite_url(tmp_path / "store.sqlite"))
+def store(database_url):
+    s = Store.open(database_url)
     yield s
     s.close()
 
@@ -132,13 +136,13 @@ def test_migrations_create_exactly_the_schema(store):
         }
 
 
-def test_sqlite_runs_in_wal_mode(store):
-    with store.engine.connect() as conn:
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    with Store.open(sqlite_url(tmp_path / "wal.sqlite")) as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_reopening_migrates_nothing_and_keeps_data(tmp_path):
-    url = sqlite_url(tmp_path / "s.sqlite")
+def test_reopening_migrates_nothing_and_keeps_data(database_url):
+    url = database_url
     with Store.open(url) as s:
         s.write([_extraction()])
     with Store.open(url) as s:
@@ -210,3 +214,69 @@ def test_show_one_event(store):
     store.write([x])
     assert store.event(x.events[0].id).event == x.events[0]
     assert store.event("nope") is None
+
+
+def test_postgres_urls_get_the_installed_driver():
+    assert normalise_url("postgresql://u:p@127.0.0.1:5433/v") == "postgresql+psycopg://u:p@127.0.0.1:5433/v"
+    assert normalise_url("postgres://127.0.0.1/v") == "postgresql+psycopg://127.0.0.1/v"
+    assert normalise_url("sqlite:///x.sqlite") == "sqlite:///x.sqlite"
+
+
+def _many(n: int) -> list[Extraction]:
+    return [_extraction(f"{TEXT} Report {i}.", name=f"r{i}.txt") for i in range(n)]
+
+
+def test_a_document_another_writer_is_storing_is_a_duplicate_not_an_error(database_url):
+    x = _extraction()
+    with Store.open(database_url) as first, Store.open(database_url) as second:
+        outcome: list = []
+        with first.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            assert _insert(conn, x)
+            # The second writer starts while the first holds the document uncommitted.
+            writer = threading.Thread(target=lambda: outcome.append(second.write([x])))
+            writer.start()
+            waited = _wait_until_blocked(second)
+        writer.join(timeout=60)
+        assert waited, "the second writer must have waited for the first"
+        assert [(r.stored, r.duplicates, r.events) for r in outcome] == [(0, 1, 0)]
+        assert second.counts() == {"documents": 1, "mentions": 0, "claims": 1, "events": 2}
+
+
+def _wait_until_blocked(store: Store, timeout: float = 10.0) -> bool:
+    """True once a session of `store` waits for a lock (PostgreSQL); SQLite's writer waits in
+    BEGIN IMMEDIATE, which it cannot report, so give it a moment."""
+    if store.engine.dialect.name == "sqlite":
+        time.sleep(0.5)
+        return True
+    deadline = time.monotonic() + timeout
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    while time.monotonic() < deadline:
+        with store.engine.connect() as conn:
+            if conn.scalar(query):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_writers_storing_overlapping_batches_at_once(database_url):
+    docs = _many(40)
+    results: list = []
+
+    def run(batches: list[list[Extraction]]) -> None:
+        with Store.open(database_url) as s:
+            results.extend(s.write(b) for b in batches)
+
+    Store.open(database_url).close()  # migrated before the race
+    forward = [docs[i : i + 5] for i in range(0, 30, 5)]
+    backward = [docs[i : i + 5][::-1] for i in range(35, 5, -5)]  # the other order: no deadlock either
+    threads = [threading.Thread(target=run, args=(b,)) for b in (forward, backward)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == 12
+    assert sum(r.stored for r in results) == 40
+    assert sum(r.duplicates for r in results) == 20
+    with Store.open(database_url) as s:
+        assert s.counts() == {"documents": 40, "mentions": 0, "claims": 40, "events": 80}
+        assert len({r.event.id for r in s.events()}) == 80

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from vigil import export as exporter
 from vigil import pipeline
+from vigil.engine import ENGINES, EngineOptions
 from vigil.ingest import IngestOptions
 from vigil.model import Problem
 from vigil.store import EventFilter, Store, url_for
@@ -88,10 +89,31 @@ def main() -> None:
 @click.option("--published", callback=_date, help="Publication date for inputs whose metadata gives none.")
 @click.option("--batch-size", default=50, show_default=True, type=click.IntRange(min=1))
 @click.option("--max-bytes", default=IngestOptions().max_bytes, show_default=True, type=click.IntRange(min=1))
-def ingest(inputs, db, published, batch_size, max_bytes) -> None:
+@click.option(
+    "--reconcile/--no-reconcile", default=True, show_default=True, help="Update incidents afterwards."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="local",
+    show_default=True,
+    help="Where extraction runs: this process, or a Dask cluster.",
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786); default: a local cluster."
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes of the local Dask cluster.",
+)
+def ingest(inputs, db, published, batch_size, max_bytes, reconcile, engine, scheduler, workers) -> None:
     """Read articles (files, directories, feeds, JSON Lines, '-' for stdin), extract and store them."""
     store = Store.open(url_for(db))
     options = IngestOptions(published=published, max_bytes=max_bytes)
+    engine_options = EngineOptions(name=engine, scheduler=scheduler, workers=workers)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -115,6 +137,7 @@ def ingest(inputs, db, published, batch_size, max_bytes) -> None:
             stdin=sys.stdin.buffer,
             batch_size=batch_size,
             progress=tick,
+            engine_options=engine_options,
         )
     err.print(
         f"documents read: {report.read}  stored: {report.stored}  duplicates: {report.duplicates}  "
@@ -123,8 +146,18 @@ def ingest(inputs, db, published, batch_size, max_bytes) -> None:
     )
     for p in report.skipped:
         err.print(f"  skipped {p.source}: {p.reason}", highlight=False, soft_wrap=True)
+    if reconcile:
+        _print_reconcile(pipeline.reconcile(store))
     store.close()
     sys.exit(1 if report.failed else 0)
+
+
+def _print_reconcile(r) -> None:
+    err.print(
+        f"incidents: {r.incidents}  created: {r.created}  changed: {r.changed}  merged away: {r.removed}"
+        f"  (from {r.documents} new documents)",
+        highlight=False,
+    )
 
 
 @main.command()
@@ -330,7 +363,7 @@ def eval_cmd(gold, articles, acled, ucdp, limit, report, check_floors) -> None:
     console = _console()
     for r in reports:
         bounds = {f.name: f for f in r.floors}
-        table = Table(title=f"{r.kind}: {r.source} ({r.n_items} items, {len(r.errors)} errors)")
+        table = Table(title=f"{r.kind}: {r.n_items} items, {len(r.errors)} errors", caption=r.source)
         for col in ("score", "value", "n/d", *(["floor"] if check_floors else [])):
             table.add_column(col, justify="left" if col == "score" else "right")
         for s in r.scores:
@@ -354,6 +387,216 @@ def eval_cmd(gold, articles, acled, ucdp, limit, report, check_floors) -> None:
         err.print(f"{m.kind}.{m.name} = {value}, {side} {m.bound:.2f}", highlight=False)
     if misses:
         sys.exit(1)
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--tiles", help="Online map tile URL template, offered as a base layer that is off by default.")
+def serve(db, host, port, tiles) -> None:
+    """Serve the HTTP API and the dashboard (http://HOST:PORT/, API docs at /docs)."""
+    from vigil import api
+
+    api.serve(db, host=host, port=port, tiles=tiles)
+
+
+@main.group()
+def token() -> None:
+    """Tokens for the API's write endpoints (adding documents, reviewing events)."""
+
+
+@token.command("create")
+@click.argument("name")
+@db_option
+def token_create(name, db) -> None:
+    """Create a token for reviewer NAME and print it; it is shown only this once."""
+    from vigil.store import review
+
+    with Store.open(url_for(db)) as store:
+        try:
+            secret = review.create_token(store, name)
+        except review.TokenError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(secret)
+    err.print(f"token for {name!r} created; it is not stored and cannot be shown again", highlight=False)
+
+
+@token.command("list")
+@db_option
+def token_list(db) -> None:
+    """The tokens created so far (names and dates, never the tokens)."""
+    from vigil.store import review
+
+    with Store.open(url_for(db)) as store:
+        tokens = review.list_tokens(store)
+    table = Table(title=f"{len(tokens)} tokens")
+    for col in ("name", "created", "revoked"):
+        table.add_column(col)
+    for t in tokens:
+        revoked = t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else ""
+        table.add_row(t.name, t.created_at.isoformat(timespec="seconds"), revoked)
+    _console().print(table)
+
+
+@token.command("revoke")
+@click.argument("name")
+@db_option
+def token_revoke(name, db) -> None:
+    """Revoke NAME's active token."""
+    from vigil.store import review
+
+    with Store.open(url_for(db)) as store:
+        revoked = review.revoke_token(store, name)
+    if not revoked:
+        raise click.ClickException(f"no active token named {name!r}")
+    err.print(f"token {name!r} revoked", highlight=False)
+
+
+@main.command("reconcile")
+@db_option
+def reconcile_cmd(db) -> None:
+    """Fold documents not yet reconciled into incidents (ingest does this unless --no-reconcile)."""
+    with Store.open(url_for(db)) as store:
+        _print_reconcile(pipeline.reconcile(store))
+
+
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+def incidents(db, fmt) -> None:
+    """Incidents across documents: members, parent and children, tolls per category."""
+    with Store.open(url_for(db)) as store:
+        views = pipeline.incident_views(store)
+    if fmt == "jsonl":
+        for v in views:
+            click.echo(json.dumps(pipeline.incident_json(v), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(views)} incidents")
+    for col in (
+        "id",
+        "dates",
+        "type",
+        "governorates",
+        "sources",
+        "dead (low/best/high)",
+        "parent",
+        "children",
+    ):
+        table.add_column(col, overflow="fold")
+    for v in views:
+        i = v.incident
+        total = next((t for t in i.tolls if t.category == "total"), None)
+        table.add_row(
+            i.id,
+            _dates(i.date.start, i.date.end),
+            f"{i.event_type}\n{i.sub_event_type or ''}",
+            ", ".join(i.admin1),
+            str(len(i.sources)),
+            f"{total.low}/{total.best}/{total.high}" if total else "",
+            i.parent_id or "",
+            str(len(i.children)),
+        )
+    _console().print(table)
+
+
+@main.command()
+@click.argument("incident_id")
+@db_option
+@click.option("--history", is_flag=True, help="Every version: what changed and which document caused it.")
+@click.option("--explain", is_flag=True, help="Why the mentions were merged: each link with its score.")
+def incident(incident_id, db, history, explain) -> None:
+    """One incident: members, tolls with each claimant's running total, and optionally history and links."""
+    from vigil.store import incidents as stored
+
+    with Store.open(url_for(db)) as store:
+        found = stored.get(store, incident_id)
+        versions = stored.history(store, incident_id)
+        views = {v.incident.id: v for v in pipeline.incident_views(store)} if found else {}
+    if found is None and not versions:
+        err.print(f"no incident {incident_id!r} in the store")
+        sys.exit(1)
+    console = _console()
+    if found is not None:
+        data = pipeline.incident_json(views[incident_id])
+        console.print(
+            f"[bold]{incident_id}[/] {found.event_type} / {found.sub_event_type}",
+            highlight=False,
+            markup=False,
+        )
+        console.print(
+            f"  dates {_dates(found.date.start, found.date.end)}  governorates {', '.join(found.admin1)}",
+            markup=False,
+        )
+        console.print(
+            f"  parent {found.parent_id or '-'}  children {', '.join(found.children) or '-'}", markup=False
+        )
+        for m in data["members"]:
+            console.print(f"  member {m['event_id']}  {m['source']}", highlight=False, markup=False)
+        for t in data["tolls"]:
+            console.print(
+                f"  toll {t['category']}: low {t['low']} best {t['best']} high {t['high']}",
+                highlight=False,
+                markup=False,
+            )
+            for line in t["claimants"]:
+                points = ", ".join(
+                    f"{p['date'] or '?'} {p['count']:,} ({p['status']})" for p in line["history"]
+                )
+                console.print(f"    {line['claimant']}: {points}", highlight=False, markup=False)
+    if history:
+        console.print("[bold]history[/]")
+        for v in versions:
+            console.print(
+                f"  v{v.version} {', '.join(v.kinds)}  caused by {', '.join(v.doc_ids)}",
+                highlight=False,
+                markup=False,
+            )
+            console.print(f"     {json.dumps(v.detail, ensure_ascii=False)}", highlight=False, markup=False)
+    if explain and found is not None:
+        console.print("[bold]links[/] (score = sum of parts; linked at >= threshold)")
+        for link in found.links:
+            parts = ", ".join(f"{k} {v:+.2f}" for k, v in link.parts)
+            console.print(
+                f"  {link.a} ~ {link.b}: {link.score:.2f}  [{parts}]", highlight=False, markup=False
+            )
+        if found.parent_id:
+            console.print(
+                f"  nested in {found.parent_id} (fit {found.parent_score})", highlight=False, markup=False
+            )
+
+
+@main.command("alerts")
+@db_option
+@click.option("--as-of", callback=_date, help="Last day of the window (default: the latest incident date).")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Watch rules (YAML).",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the alerts as JSON."
+)
+@click.option("--webhook", help="POST the alerts as JSON to this URL.")
+def alerts_cmd(db, as_of, rules_file, json_out, webhook) -> None:
+    """Governorates (and victim groups) whose violence against civilians rises above their baseline."""
+    try:
+        with Store.open(url_for(db)) as store:
+            raised = pipeline.alerts(
+                store, as_of=as_of, rules_file=rules_file, json_out=json_out, webhook=webhook
+            )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    console = _console()
+    console.print(f"{len(raised)} alerts", highlight=False)
+    for a in raised:
+        console.print(
+            f"- {a.rule} {a.area}{' / ' + a.victim_group if a.victim_group else ''}: {a.explanation}",
+            markup=False,
+        )
+        for b in a.behind:
+            console.print(f"    {b.date} {b.incident_id} {', '.join(b.admin1)} dead {b.dead}", markup=False)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,8 @@ _KEY_LINE = re.compile(r"[ \t]*([A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t\r]*")
 _BARE_DATE = re.compile(r"[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]+(?=\S)|[ \t\r]*$)", re.IGNORECASE)
 _FEED_START = re.compile(r"<(rss|feed|rdf:rdf)\b")
 _HTML_START = re.compile(r"<(!doctype html|html|head|body|article|div|p)\b")
+# A folder's own notes (README.md, LICENSE, ...) are not articles; named explicitly, they are read.
+_FOLDER_NOTES = re.compile(r"(?i)^(?:readme|licen[cs]e|notice|changelog|provenance)(?:\.[a-z]+)?$")
 _BLOCK_TAGS = frozenset(
     {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "section"}
 )
@@ -340,7 +342,7 @@ def _read_directory(
         yield Problem(source=str(path), reason=f"cannot read: {error.strerror or error}")
         return
     for entry in entries:
-        if not entry.name.startswith("."):
+        if not entry.name.startswith(".") and not _FOLDER_NOTES.match(entry.name):
             yield from _read_path(entry, options, seen=seen)
 
 

@@ -2,7 +2,9 @@
 
 `ingest` reads inputs, extracts each document and stores them in batches (one
 transaction each, so a killed run leaves whole batches only and a re-run
-completes it); `extract` does the same without a store.
+completes it); `extract` does the same without a store. Extraction runs on the
+engine named in `EngineOptions` (`vigil.engine`: in-process or on Dask); the
+batches are written in input order either way.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from vigil.extract import extract as extract_document
+from vigil import engine
+from vigil.engine import EngineOptions
 from vigil.extract.output import gold_shape
 from vigil.geo import Gazetteer
 from vigil.ingest import IngestOptions, read_inputs
-from vigil.model import Document, EventRecord, Extraction, Problem, to_dict
+from vigil.model import Document, EventRecord, Extraction, Incident, Problem, to_dict
 from vigil.store import ClaimRecord, EventFilter, Store
 
 
@@ -41,14 +44,7 @@ def extract(
     inputs: Sequence[str | Path], *, options: IngestOptions = IngestOptions(), stdin: BinaryIO | None = None
 ) -> Iterator[Extraction | Problem]:
     """Each input document extracted, in input order; unreadable inputs come back as Problems."""
-    for item in read_inputs(inputs, options=options, stdin=stdin):
-        if isinstance(item, Problem):
-            yield item
-            continue
-        try:
-            yield extract_document(item)
-        except Exception as exc:  # a rule crashing on one article must not stop the run
-            yield Problem(source=item.source, reason=f"extraction failed: {type(exc).__name__}: {exc}")
+    yield from engine.run_local(read_inputs(inputs, options=options, stdin=stdin))
 
 
 def ingest(
@@ -59,8 +55,10 @@ def ingest(
     stdin: BinaryIO | None = None,
     batch_size: int = 50,
     progress: Callable[[Document | Problem], None] | None = None,
+    engine_options: EngineOptions = EngineOptions(),
 ) -> IngestReport:
-    """Read, extract and store `inputs`; documents already stored are counted as duplicates."""
+    """Read, extract (on the engine `engine_options` names) and store `inputs`; documents already
+    stored are counted as duplicates."""
     read = stored = duplicates = n_events = n_claims = 0
     skipped: list[Problem] = []
     batch: list[Extraction] = []
@@ -76,7 +74,7 @@ def ingest(
         n_claims += result.claims
         batch.clear()
 
-    for item in _documents(inputs, options=options, stdin=stdin, store=store):
+    for item in _documents(inputs, options=options, stdin=stdin, store=store, engine_options=engine_options):
         if progress:
             progress(item)
         if isinstance(item, Problem):
@@ -100,18 +98,36 @@ def ingest(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Known:
+    """A document already stored: the engines pass it through instead of extracting it again."""
+
+    document: Document
+
+
 def _documents(
-    inputs: Sequence[str | Path], *, options: IngestOptions, stdin: BinaryIO | None, store: Store
+    inputs: Sequence[str | Path],
+    *,
+    options: IngestOptions,
+    stdin: BinaryIO | None,
+    store: Store,
+    engine_options: EngineOptions,
 ) -> Iterable[Extraction | Document | Problem]:
-    """Extractions for new documents; known documents come back as the bare Document."""
-    for item in read_inputs(inputs, options=options, stdin=stdin):
-        if isinstance(item, Problem) or store.known_hashes([item.content_hash]):
-            yield item
-        else:
-            try:
-                yield extract_document(item)
-            except Exception as exc:  # a rule crashing on one article must not stop the run
-                yield Problem(source=item.source, reason=f"extraction failed: {type(exc).__name__}: {exc}")
+    """Extractions for new documents, in input order; known documents come back as the bare Document."""
+
+    def marked() -> Iterator[Document | Problem | _Known]:
+        for item in read_inputs(inputs, options=options, stdin=stdin):
+            known = isinstance(item, Document) and store.known_hashes([item.content_hash])
+            yield _Known(document=item) if known else item
+
+    if engine_options.name == "dask":
+        results = engine.run_dask(marked(), engine_options)
+    elif engine_options.name == "local":
+        results = engine.run_local(marked())
+    else:
+        raise ValueError(f"unknown engine {engine_options.name!r}; one of {', '.join(engine.ENGINES)}")
+    for item in results:
+        yield item.document if isinstance(item, _Known) else item
 
 
 def extract_json(
@@ -241,3 +257,155 @@ def event_view(record: EventRecord) -> EventView:
         evidence=evidence,
         claims=claims,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcileReport:
+    """What a reconcile run did: documents newly taken in, and incidents created, changed, removed."""
+
+    documents: int
+    incidents: int
+    created: int
+    changed: int
+    removed: int
+
+
+def reconcile(store: Store, *, per_document: int = 100) -> ReconcileReport:
+    """Fold the documents not yet reconciled into the store's incidents.
+
+    Up to `per_document` new documents are taken one at a time, in publication order, so each
+    version of an incident names the document that changed it; more are taken in one step.
+    The incidents themselves depend only on the set of documents, never on their order.
+    """
+    from vigil import reconcile as reconciler
+    from vigil.store import incidents as stored
+
+    pending = stored.pending_documents(store)
+    records = store.events() if pending else []
+    visible = stored.reconciled(store)
+    steps = [[d] for d in pending] if len(pending) <= per_document else [pending]
+    created = changed = removed = 0
+    current = stored.load(store)
+    for step in steps:
+        visible |= set(step)
+        new = reconciler.incidents(r for r in records if r.document.id in visible)
+        owner = {e: i.id for i in current.values() for e in i.event_ids}
+        merged_from = {}
+        for inc in new:
+            sources = sorted({owner[e] for e in inc.event_ids if e in owner} - {inc.id})
+            if sources:
+                merged_from[inc.id] = sources
+        result = stored.save(store, new, caused_by=step, merged_from=merged_from, mark_reconciled=step)
+        created, changed, removed = (
+            created + result.created,
+            changed + result.changed,
+            removed + result.removed,
+        )
+        current = {i.id: i for i in new}
+    return ReconcileReport(
+        documents=len(pending),
+        incidents=len(current) if pending else len(stored.load(store)),
+        created=created,
+        changed=changed,
+        removed=removed,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentView:
+    """An incident with its member mentions resolved to documents: what `vigil incidents` prints."""
+
+    incident: Incident
+    members: tuple[tuple[str, str, str], ...]  # (event id, document id, document source path or URL)
+
+
+def incident_views(store: Store) -> list[IncidentView]:
+    from vigil.store import incidents as stored
+
+    found = stored.load(store)
+    records = {r.event.id: r for r in store.events()} if found else {}
+    out = []
+    for inc in sorted(found.values(), key=lambda i: (i.date.start or date.max, i.id)):
+        members = tuple(
+            (e, records[e].document.id, records[e].document.url or records[e].document.source)
+            for e in inc.event_ids
+            if e in records
+        )
+        out.append(IncidentView(incident=inc, members=members))
+    return out
+
+
+def incident_json(view: IncidentView) -> dict:
+    inc = view.incident
+    return {
+        "id": inc.id,
+        "event_type": inc.event_type,
+        "sub_event_type": inc.sub_event_type,
+        "country": inc.country,
+        "admin1": list(inc.admin1),
+        "date_start": inc.date.start.isoformat() if inc.date.start else None,
+        "date_end": inc.date.end.isoformat() if inc.date.end else None,
+        "parent": inc.parent_id,
+        "children": list(inc.children),
+        "members": [{"event_id": e, "doc_id": d, "source": s} for e, d, s in view.members],
+        "sources": [list(g) for g in inc.sources],
+        "tolls": [
+            {
+                "category": t.category,
+                "low": t.low,
+                "best": t.best,
+                "high": t.high,
+                "best_claim": t.best_claim_id,
+                "claims": list(t.claim_ids),
+                "claimants": [
+                    {
+                        "claimant": line.claimant,
+                        "latest": line.latest,
+                        "history": [
+                            {
+                                "date": p.date.isoformat() if p.date else None,
+                                "count": p.count,
+                                "qualifier": p.qualifier,
+                                "status": p.status,
+                                "claim": p.claim_id,
+                                "via": p.via,
+                            }
+                            for p in line.points
+                        ],
+                    }
+                    for line in t.lines
+                ],
+            }
+            for t in inc.tolls
+        ],
+    }
+
+
+def alerts(
+    store: Store,
+    *,
+    as_of: date | None = None,
+    rules_file: Path | None = None,
+    json_out: Path | None = None,
+    webhook: str | None = None,
+) -> list:
+    """Escalation alerts over the store's incidents (see vigil.alerts), written and posted as asked."""
+    from vigil import alerts as alerting
+    from vigil.store import incidents as stored
+
+    found = list(stored.load(store).values())
+    groups: dict[str, set[str]] = {}
+    if found:
+        owner = {e: i.id for i in found for e in i.event_ids}
+        for r in store.events():
+            if r.event.victim_group and r.event.id in owner:
+                groups.setdefault(owner[r.event.id], set()).add(r.event.victim_group)
+    rules = alerting.load_rules(rules_file) if rules_file else []
+    raised = alerting.evaluate(
+        found, as_of=as_of, rules=rules, victim_groups={k: tuple(sorted(v)) for k, v in groups.items()}
+    )
+    if json_out is not None:
+        json_out.write_text(alerting.as_json(raised) + "\n", encoding="utf-8")
+    if webhook:
+        alerting.post(raised, webhook)
+    return raised

@@ -368,7 +368,7 @@ def nest(built: list[Incident], members: dict[str, Member]) -> list[Incident]:
 
 def _fit(parent: Incident, child: Incident) -> float | None:
     """How well a short incident sits inside a summary one; None when it does not."""
-    if _FAMILY.get(parent.event_type) != _FAMILY.get(child.event_type):
+    if parent.event_type != child.event_type:
         return None
     if parent.country and child.country and parent.country != child.country:
         return None

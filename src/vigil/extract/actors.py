@@ -11,7 +11,7 @@ import yaml
 
 from vigil.model import Actor, Evidence, Mention, Span
 
-RULE = "actors.lexicon@1"
+RULE = "actors.lexicon@2"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +20,7 @@ class Lexicon:
     pattern: re.Pattern[str]
     exact: re.Pattern[str]
     by_alias: dict[str, str]
+    countries: dict[str, tuple[str, ...]]  # actor name -> where it operates (ISO alpha-2)
 
     def find(self, text: str, *, doc_id: str, offset: int = 0) -> list[Mention]:
         """Longest, non-overlapping actor mentions in `text`."""
@@ -54,6 +55,10 @@ class Lexicon:
     def get(self, name: str) -> Actor | None:
         return self.actors.get(name)
 
+    def countries_of(self, mentions: list[Mention] | tuple[Mention, ...]) -> list[str]:
+        """The countries the named actors operate in, once per mention (a hint for the gazetteer)."""
+        return [cc for m in mentions if m.actor for cc in self.countries.get(m.actor.name, ())]
+
 
 def _fold(s: str) -> str:
     return re.sub(r"\s+", " ", s.replace("’", "'")).casefold()
@@ -65,7 +70,8 @@ def _is_exact(alias: str) -> bool:
 
 def _alternation(aliases: list[str]) -> str:
     parts = sorted({re.escape(a).replace(r"\ ", r"\s+") for a in aliases}, key=len, reverse=True)
-    return r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])"
+    # not inside a word, a hyphenated word or a name with an apostrophe ("Sana'a"); a possessive is fine
+    return r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-]|['’](?!s\b)\w)"
 
 
 @lru_cache(maxsize=1)
@@ -77,9 +83,12 @@ def lexicon() -> Lexicon:
     by_alias: dict[str, str] = {}
     folded: list[str] = []
     exact: list[str] = []
+    countries: dict[str, tuple[str, ...]] = {}
     for entry in entries:
         actor = Actor(name=entry["name"], type=entry["type"])
         actors[actor.name] = actor
+        if entry.get("countries"):
+            countries[actor.name] = tuple(entry["countries"])
         for alias in [entry["name"], *entry["aliases"]]:
             alias = str(alias)
             if _is_exact(alias):
@@ -93,4 +102,5 @@ def lexicon() -> Lexicon:
         pattern=re.compile(_alternation(folded), re.IGNORECASE),
         exact=re.compile(_alternation(exact)),
         by_alias=by_alias,
+        countries=countries,
     )

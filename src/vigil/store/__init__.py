@@ -9,6 +9,7 @@ model's dataclasses.
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 import platformdirs
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, create_engine, func, or_, select
+from sqlalchemy import Engine, and_, case, create_engine, func, or_, select
 
 from vigil.model import (
     Claim,
@@ -33,19 +34,23 @@ from vigil.model import (
     from_dict,
     to_dict,
 )
-from vigil.store import dialect
+from vigil.store import dialect, review
 from vigil.store.schema import (
     claim_admin1,
     claims,
     documents,
     event_admin1,
     event_claims,
+    event_review_admin1,
+    event_review_state,
     events,
     evidence,
+    incident_events,
     mentions,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATING = threading.Lock()
 
 
 def default_url() -> str:
@@ -81,6 +86,54 @@ class EventFilter:
     min_fatalities: int | None = None
     limit: int | None = None
     offset: int = 0
+    victim_group: str | None = None  # equal, ignoring case
+    q: str | None = None  # every word occurs in the event's document (title or text), ignoring case
+    reviewed: str = "all"  # one of REVIEWED: "all", "only" (events with a review) or "unreviewed"
+    include_rejected: bool = False  # events a reviewer rejected are left out unless asked for
+    machine: bool = False  # the values as extracted: no review overlay, nothing left out
+
+
+REVIEWED = ("all", "only", "unreviewed")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayCount:
+    """Events and fatalities on one day (by event start date), for a timeline."""
+
+    day: date
+    events: int
+    fatalities: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Facet:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Facets:
+    """The values filters can take, with how many events have each."""
+
+    event_types: tuple[Facet, ...]
+    governorates: tuple[Facet, ...]
+    victim_groups: tuple[Facet, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentSpan:
+    """A stretch of a document's text that something was read from, to highlight.
+
+    kind "evidence": a field of an event or claim (owner_kind / owner_id say whose);
+    "sentence": an event's or claim's sentence; "mention": a recognised name, date or number."""
+
+    kind: str
+    field: str
+    start: int
+    end: int
+    rule: str | None = None
+    owner_kind: str | None = None
+    owner_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +158,7 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
-        engine = create_engine(url or default_url(), future=True)
+        engine = create_engine(dialect.normalise_url(url or default_url()), future=True)
         dialect.configure(engine)
         store = cls(engine)
         store.migrate()
@@ -114,7 +167,9 @@ class Store:
     def migrate(self) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect().execution_options(**{dialect.WRITE_OPTION: True}) as conn:
+        # Alembic keeps its context in module globals: one migration per process at a time.
+        with _MIGRATING, self.engine.connect().execution_options(**{dialect.WRITE_OPTION: True}) as conn:
+            dialect.lock_for_migration(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             conn.commit()
@@ -131,19 +186,25 @@ class Store:
     # --- writing ---------------------------------------------------------------
 
     def write(self, batch: Sequence[Extraction]) -> WriteResult:
-        """Store a batch in one transaction; documents already stored are duplicates."""
+        """Store a batch in one transaction; documents already stored are duplicates.
+
+        Safe against other processes writing the same documents at once: a document another
+        writer stored first is skipped with its children, never duplicated; documents are inserted
+        in content-hash order so two writers' row locks cannot deadlock."""
         with self.engine.connect().execution_options(**{dialect.WRITE_OPTION: True}) as conn, conn.begin():
             hashes = [x.document.content_hash for x in batch]
             known = set(
                 conn.scalars(select(documents.c.content_hash).where(documents.c.content_hash.in_(hashes)))
             )
             stored = duplicates = n_events = n_claims = 0
-            for extraction in batch:
+            for extraction in sorted(batch, key=lambda x: x.document.content_hash):
                 if extraction.document.content_hash in known:
                     duplicates += 1
                     continue
                 known.add(extraction.document.content_hash)
-                _insert(conn, extraction)
+                if not _insert(conn, extraction):
+                    duplicates += 1
+                    continue
                 stored += 1
                 n_events += len(extraction.events)
                 n_claims += len(extraction.claims)
@@ -158,6 +219,11 @@ class Store:
 
     # --- reading ---------------------------------------------------------------
 
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {
@@ -166,49 +232,169 @@ class Store:
             }
 
     def events(self, flt: EventFilter = EventFilter()) -> list[EventRecord]:
-        query = (
-            select(events)
-            .where(*_event_conditions(flt))
-            .order_by(events.c.date_start.is_(None), events.c.date_start, events.c.id)
-        )
+        """Events matching `flt`, by start date. Reviewed values overlay the machine's (filters and
+        order see them too) and rejected events are left out, unless `flt.machine`."""
+        start = _column("date_start", flt)
+        query = _event_select(flt, events).order_by(start.is_(None), start, events.c.id)
         if flt.limit is not None:
             query = query.limit(flt.limit)
         if flt.offset:
             query = query.offset(flt.offset)
         with self.engine.connect() as conn:
-            return _event_records(conn, list(conn.execute(query).mappings()))
+            records = _event_records(conn, list(conn.execute(query).mappings()))
+            return records if flt.machine else _overlaid(conn, records)
+
+    def count_events(self, flt: EventFilter = EventFilter()) -> int:
+        """How many events `events(flt)` gives without its limit and offset."""
+        with self.engine.connect() as conn:
+            return conn.scalar(_event_select(flt, func.count()))
 
     def event(self, event_id: str) -> EventRecord | None:
+        """One event with its reviewed values, rejected or not."""
         with self.engine.connect() as conn:
             rows = list(conn.execute(select(events).where(events.c.id == event_id)).mappings())
-            records = _event_records(conn, rows)
+            records = _overlaid(conn, _event_records(conn, rows))
         return records[0] if records else None
 
-    def claims(self, flt: EventFilter = EventFilter()) -> list[ClaimRecord]:
-        conditions = []
-        if flt.governorate:
-            conditions.append(
-                claims.c.id.in_(
-                    select(claim_admin1.c.claim_id).where(claim_admin1.c.admin1 == flt.governorate)
+    def event_days(self, flt: EventFilter = EventFilter()) -> list[DayCount]:
+        """Events and fatalities per start date of the dated events matching `flt` (limit ignored)."""
+        day = _column("date_start", flt)
+        query = (
+            _event_select(flt, day, func.count(), func.sum(_column("fatalities", flt)))
+            .where(day.is_not(None))
+            .group_by(day)
+            .order_by(day)
+        )
+        with self.engine.connect() as conn:
+            return [
+                DayCount(day=_as_date(d), events=n, fatalities=int(f or 0)) for d, n, f in conn.execute(query)
+            ]
+
+    def facets(self, flt: EventFilter = EventFilter()) -> Facets:
+        """Event types, governorates and victim groups of the events matching `flt`, commonest first."""
+        with self.engine.connect() as conn:
+
+            def counted(column) -> tuple[Facet, ...]:
+                query = _event_select(flt, column, func.count()).where(column.is_not(None)).group_by(column)
+                return _facets(conn.execute(query))
+
+            if flt.machine:
+                governorates = counted(event_admin1.c.admin1)
+            else:
+                totals: dict[str, int] = defaultdict(int)
+                unreviewed = _event_select(flt, event_admin1.c.admin1, func.count()).where(
+                    event_review_state.c.event_id.is_(None)
                 )
+                reviewed = _event_select(flt, event_review_admin1.c.admin1, func.count())
+                for query, column in (
+                    (unreviewed, event_admin1.c.admin1),
+                    (reviewed, event_review_admin1.c.admin1),
+                ):
+                    for value, n in conn.execute(query.group_by(column)):
+                        totals[value] += n
+                governorates = _facets(totals.items())
+            return Facets(
+                event_types=counted(_column("event_type", flt)),
+                governorates=governorates,
+                victim_groups=counted(_column("victim_group", flt)),
             )
-        if flt.min_fatalities is not None:
-            conditions.append(
-                and_(claims.c.count >= flt.min_fatalities, claims.c.killed_or_injured == "killed")
+
+    # --- reviews -------------------------------------------------------------------
+
+    def review_event(
+        self,
+        event_id: str,
+        *,
+        action: str,
+        reason: str,
+        reviewer: str,
+        changes: dict | None = None,
+        expected_version: int | None = None,
+    ) -> review.ReviewVersion:
+        """Record one review of an event in its own transaction (see `vigil.store.review.record`)."""
+        with self.engine.connect().execution_options(**{dialect.WRITE_OPTION: True}) as conn, conn.begin():
+            rows = list(conn.execute(select(events).where(events.c.id == event_id)).mappings())
+            if not rows:
+                raise review.UnknownEvent(event_id)
+            return review.record(
+                conn,
+                _event_records(conn, rows)[0].event,
+                action=action,
+                reason=reason,
+                reviewer=reviewer,
+                changes=changes,
+                expected_version=expected_version,
             )
-        if flt.actor:
-            pattern = f"%{flt.actor.lower()}%"
-            conditions.append(
-                or_(func.lower(claims.c.claimant).like(pattern), func.lower(claims.c.via).like(pattern))
+
+    def review_history(self, event_id: str) -> list[review.ReviewVersion]:
+        with self.engine.connect() as conn:
+            return review.history(conn, event_id)
+
+    def review_state(self, event_id: str) -> review.ReviewState | None:
+        with self.engine.connect() as conn:
+            return review.states(conn, [event_id]).get(event_id)
+
+    # --- documents -----------------------------------------------------------------
+
+    def document_spans(self, doc_id: str) -> list[DocumentSpan]:
+        """What was read from one document, in text order: the evidence of its events and claims,
+        their sentences, and the names, dates and numbers recognised in it."""
+        with self.engine.connect() as conn:
+            spans = [
+                DocumentSpan(
+                    kind="evidence",
+                    field=r["field"],
+                    start=r["start"],
+                    end=r["end"],
+                    rule=r["rule"],
+                    owner_kind=r["owner_kind"],
+                    owner_id=r["owner_id"],
+                )
+                for r in conn.execute(select(evidence).where(evidence.c.doc_id == doc_id)).mappings()
+            ]
+            for table, kind in ((events, "event"), (claims, "claim")):
+                query = select(table.c.id, table.c.sentence_start, table.c.sentence_end).where(
+                    table.c.doc_id == doc_id
+                )
+                spans += [
+                    DocumentSpan(
+                        kind="sentence", field="sentence", start=s, end=e, owner_kind=kind, owner_id=i
+                    )
+                    for i, s, e in conn.execute(query)
+                ]
+            query = select(mentions.c.kind, mentions.c.start, mentions.c.end, mentions.c.rule).where(
+                mentions.c.doc_id == doc_id
             )
-        if flt.date_from:
-            conditions.append(func.coalesce(claims.c.period_end, documents.c.published) >= flt.date_from)
-        if flt.date_to:
-            conditions.append(func.coalesce(claims.c.period_start, documents.c.published) <= flt.date_to)
+            spans += [
+                DocumentSpan(kind="mention", field=k, start=s, end=e, rule=r)
+                for k, s, e, r in conn.execute(query)
+            ]
+        return sorted(spans, key=lambda sp: (sp.start, -sp.end, sp.kind, sp.field, sp.owner_id or ""))
+
+    def document_events(self, doc_id: str) -> list[str]:
+        """The ids of the events read from one document."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.scalars(select(events.c.id).where(events.c.doc_id == doc_id).order_by(events.c.id))
+            )
+
+    # --- claims ----------------------------------------------------------------------
+
+    def count_claims(self, flt: EventFilter = EventFilter()) -> int:
+        """How many claims `claims(flt)` gives without its limit and offset."""
+        query = (
+            select(func.count())
+            .select_from(claims.join(documents, documents.c.id == claims.c.doc_id))
+            .where(*_claim_conditions(flt))
+        )
+        with self.engine.connect() as conn:
+            return conn.scalar(query)
+
+    def claims(self, flt: EventFilter = EventFilter()) -> list[ClaimRecord]:
         query = (
             select(claims)
             .join(documents, documents.c.id == claims.c.doc_id)
-            .where(*conditions)
+            .where(*_claim_conditions(flt))
             .order_by(documents.c.published.is_(None), documents.c.published, claims.c.id)
         )
         if flt.limit is not None:
@@ -226,38 +412,137 @@ class Store:
             return _documents(conn, {doc_id}).get(doc_id)
 
 
-def _event_conditions(flt: EventFilter) -> list:
+def _claim_conditions(flt: EventFilter) -> list:
     conditions = []
-    if flt.date_from:
-        conditions.append(func.coalesce(events.c.date_end, events.c.date_start) >= flt.date_from)
-    if flt.date_to:
-        conditions.append(events.c.date_start <= flt.date_to)
     if flt.governorate:
         conditions.append(
-            events.c.id.in_(select(event_admin1.c.event_id).where(event_admin1.c.admin1 == flt.governorate))
+            claims.c.id.in_(select(claim_admin1.c.claim_id).where(claim_admin1.c.admin1 == flt.governorate))
         )
+    if flt.min_fatalities is not None:
+        conditions.append(and_(claims.c.count >= flt.min_fatalities, claims.c.killed_or_injured == "killed"))
+    if flt.actor:
+        pattern = f"%{flt.actor.lower()}%"
+        conditions.append(
+            or_(func.lower(claims.c.claimant).like(pattern), func.lower(claims.c.via).like(pattern))
+        )
+    if flt.date_from:
+        conditions.append(func.coalesce(claims.c.period_end, documents.c.published) >= flt.date_from)
+    if flt.date_to:
+        conditions.append(func.coalesce(claims.c.period_start, documents.c.published) <= flt.date_to)
+    if flt.victim_group:
+        conditions.append(func.lower(claims.c.victim_group) == flt.victim_group.lower())
+    if flt.q and flt.q.split():
+        conditions.append(_text_condition(claims.c.doc_id, flt.q))
+    return conditions
+
+
+def _column(name: str, flt: EventFilter):
+    """An event column as queries see it: the reviewed value where there is one, unless `flt.machine`."""
+    if flt.machine:
+        return events.c[name]
+    state = event_review_state
+    return case((state.c.event_id.is_(None), events.c[name]), else_=state.c[name])
+
+
+def _event_select(flt: EventFilter, *columns):
+    """SELECT `columns` from the events matching `flt`, joined to their review state unless machine."""
+    source = events
+    if not flt.machine:
+        source = source.outerjoin(event_review_state, event_review_state.c.event_id == events.c.id)
+    tables = {getattr(c, "table", None) for c in columns}
+    if event_admin1 in tables:
+        source = source.join(event_admin1, event_admin1.c.event_id == events.c.id)
+    if event_review_admin1 in tables:
+        source = source.join(event_review_admin1, event_review_admin1.c.event_id == events.c.id)
+    return select(*columns).select_from(source).where(*_event_conditions(flt))
+
+
+def _event_conditions(flt: EventFilter) -> list:
+    def col(name: str):
+        return _column(name, flt)
+
+    conditions = []
+    if flt.date_from:
+        conditions.append(func.coalesce(col("date_end"), col("date_start")) >= flt.date_from)
+    if flt.date_to:
+        conditions.append(col("date_start") <= flt.date_to)
+    if flt.governorate:
+        machine = events.c.id.in_(
+            select(event_admin1.c.event_id).where(event_admin1.c.admin1 == flt.governorate)
+        )
+        if flt.machine:
+            conditions.append(machine)
+        else:
+            reviewed = event_review_state.c.event_id.in_(
+                select(event_review_admin1.c.event_id).where(event_review_admin1.c.admin1 == flt.governorate)
+            )
+            conditions.append(or_(and_(event_review_state.c.event_id.is_(None), machine), reviewed))
     if flt.event_type:
         wanted = flt.event_type.lower()
         conditions.append(
-            or_(func.lower(events.c.event_type) == wanted, func.lower(events.c.sub_event_type) == wanted)
+            or_(func.lower(col("event_type")) == wanted, func.lower(col("sub_event_type")) == wanted)
         )
     if flt.actor:
         pattern = f"%{flt.actor.lower()}%"
         conditions.append(
-            or_(func.lower(events.c.actor1).like(pattern), func.lower(events.c.actor2).like(pattern))
+            or_(func.lower(col("actor1")).like(pattern), func.lower(col("actor2")).like(pattern))
         )
     if flt.min_fatalities is not None:
-        conditions.append(events.c.fatalities >= flt.min_fatalities)
+        conditions.append(col("fatalities") >= flt.min_fatalities)
+    if flt.victim_group:
+        conditions.append(func.lower(col("victim_group")) == flt.victim_group.lower())
+    if flt.q and flt.q.split():
+        conditions.append(_text_condition(events.c.doc_id, flt.q))
+    if not flt.machine:
+        status = event_review_state.c.status
+        if flt.reviewed == "only":
+            conditions.append(status.is_not(None))
+        elif flt.reviewed == "unreviewed":
+            conditions.append(status.is_(None))
+        if not flt.include_rejected:
+            conditions.append(or_(status.is_(None), status != "rejected"))
     return conditions
+
+
+_MAX_TERMS = 10
+_LIKE_ESCAPE = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+
+
+def _text_condition(doc_id_column, q: str):
+    """Documents whose title or text holds every word of `q` (the first ten), ignoring case."""
+    terms = []
+    for word in q.lower().split()[:_MAX_TERMS]:
+        pattern = f"%{word.translate(_LIKE_ESCAPE)}%"
+        terms.append(
+            or_(
+                func.lower(documents.c.text).like(pattern, escape="\\"),
+                func.lower(func.coalesce(documents.c.title, "")).like(pattern, escape="\\"),
+            )
+        )
+    return doc_id_column.in_(select(documents.c.id).where(*terms))
+
+
+def _overlaid(conn, records: list[EventRecord]) -> list[EventRecord]:
+    states = review.states(conn, [r.event.id for r in records])
+    return [review.overlay(r, states.get(r.event.id)) for r in records]
+
+
+def _facets(pairs) -> tuple[Facet, ...]:
+    return tuple(Facet(value=v, count=n) for v, n in sorted(pairs, key=lambda p: (-p[1], p[0])))
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 # --- row <-> record ------------------------------------------------------------
 
 
-def _insert(conn, x: Extraction) -> None:
+def _insert(conn, x: Extraction) -> bool:
+    """Insert one extraction; False (and nothing inserted) when another writer stored its document."""
     doc = x.document
-    conn.execute(
-        documents.insert(),
+    inserted = conn.execute(
+        dialect.insert_new(conn, documents, "content_hash"),
         {
             "id": doc.id,
             "content_hash": doc.content_hash,
@@ -274,6 +559,8 @@ def _insert(conn, x: Extraction) -> None:
             "extractor": x.extractor,
         },
     )
+    if inserted.rowcount == 0:
+        return False
     if x.mentions:
         conn.execute(
             mentions.insert(),
@@ -373,6 +660,7 @@ def _insert(conn, x: Extraction) -> None:
         evidence_rows += _evidence_rows("event", e.id, e.evidence)
     if evidence_rows:
         conn.execute(evidence.insert(), evidence_rows)
+    return True
 
 
 def _evidence_rows(kind: str, owner_id: str, items: Sequence[Evidence]) -> list[dict]:
@@ -489,6 +777,10 @@ def _event_records(conn, rows: list) -> list[EventRecord]:
             links[r["event_id"]].append(r["claim_id"])
     claim_map = _claims_by_id(conn, [c for cs in links.values() for c in cs])
     docs = _documents(conn, {r["doc_id"] for r in rows})
+    incident_of: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        for r in conn.execute(select(incident_events).where(incident_events.c.event_id.in_(chunk))).mappings():
+            incident_of[r["event_id"]] = r["incident_id"]
     records = []
     for r in rows:
         event = EventMention(
@@ -521,6 +813,7 @@ def _event_records(conn, rows: list) -> list[EventRecord]:
                 event=event,
                 claims=tuple(claim_map[c] for c in event.claim_ids if c in claim_map),
                 document=docs[r["doc_id"]],
+                incident_id=incident_of.get(r["id"]),
             )
         )
     return records

@@ -234,6 +234,21 @@ def _place(event: EventMention, v: Mapping[str, Any]) -> Place | None:
     )
 
 
+def _widen_range(diff, changes, before, machine_values, overrides, machine) -> None:
+    """A reviewed fatality count outside the machine's low-high range widens the range to it
+    (shown as changes of their own), unless the reviewer set the bounds too."""
+    if "fatalities" not in diff:
+        return
+    best = diff["fatalities"].after
+    for name, outside in (("fatalities_low", lambda v: v > best), ("fatalities_high", lambda v: v < best)):
+        value = {**machine_values, **overrides}[name]
+        if name in changes or value is None or not outside(value):
+            continue
+        diff[name] = FieldChange(before=before[name], after=best)
+        overrides[name] = best
+        machine[name] = machine_values[name]
+
+
 def _check_consistent(v: Mapping[str, Any]) -> None:
     if v["date_start"] and v["date_end"] and v["date_end"] < v["date_start"]:
         raise ReviewError("date_end is before date_start")
@@ -415,6 +430,7 @@ def record(
             machine[name] = machine_values[name]
     if action == "edit" and not diff:
         raise ReviewError("the edit changes nothing: every value given is the current one")
+    _widen_range(diff, changes, before, machine_values, overrides, machine)
     after = {**machine_values, **overrides}
     _check_consistent(after)
 

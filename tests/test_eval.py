@@ -398,7 +398,7 @@ def test_packaged_floors_name_only_scores_the_evaluator_produces():
     floors = ev.load_floors()
     assert {f.kind for f in floors} == set(ev.KINDS)
     names = {
-        "gold": {s.name for s in ev.gold_scores([])},
+        "gold": {s.name for s in ev.gold_scores([])} | {s.name for s in ev.clustering_scores([], [], {})},
         "acled": {n for _, n in ev.ACLED_SCORES} | {"no_event_rate"},
         "ucdp": {n for _, n in ev.UCDP_SCORES} | {"no_event_rate"},
     }

@@ -619,6 +619,7 @@ def evaluate_gold(gold_dir: Path, *, articles: Path | None = None, limit: int | 
     items: list[GoldItem] = []
     errors: list[Problem] = []
     extractions: list[Extraction] = []
+    golds: list[GoldDoc] = []
     for path in files:
         try:
             gold = read_gold(path)
@@ -641,11 +642,12 @@ def evaluate_gold(gold_dir: Path, *, articles: Path | None = None, limit: int | 
                     x = got
                     extractions.append(got)
         items.append(score_gold_doc(gold, x))
+        golds.append(gold)
     incidents_key = gold_dir / "incidents.json"
     clustering: tuple[Score, ...] = ()
     if incidents_key.is_file():
         clustering = clustering_scores(
-            items, extractions, json.loads(incidents_key.read_text(encoding="utf-8"))
+            items, extractions, json.loads(incidents_key.read_text(encoding="utf-8")), golds=golds
         )
     return EvalReport(
         kind="gold",
@@ -661,10 +663,13 @@ def evaluate_gold(gold_dir: Path, *, articles: Path | None = None, limit: int | 
 
 
 def clustering_scores(
-    items: Sequence[GoldItem], extractions: Sequence[Extraction], key: dict
+    items: Sequence[GoldItem], extractions: Sequence[Extraction], key: dict, *, golds: Sequence[GoldDoc] = ()
 ) -> tuple[Score, ...]:
     """Incident clustering against incidents.json: B-cubed and pairwise F1 over the gold events (a gold
-    event the extractor missed is its own system cluster), and how many parent links come out right."""
+    event the extractor missed is its own system cluster), how many parent links come out right, and
+    the tolls. A gold incident's key toll comes from its coders' per-article fatalities: low and high
+    are their least and greatest; the system's is its incident's civilian toll for violence against
+    civilians, else its total."""
     from vigil.model import EventRecord
     from vigil.reconcile import incidents as reconcile
 
@@ -703,12 +708,49 @@ def clustering_scores(
             total += 1
             right += parent_of.get(system_child) in by_key.get(parent, set())
     n = len(labels)
+    toll_scores = _toll_scores(key, golds, system_of_gold, {inc.id: inc for inc in built})
     return (
+        *toll_scores,
         _fraction("bcubed_precision", precision, n),
         _fraction("bcubed_recall", recall, n),
         _fraction("bcubed_f1", _f1(precision, recall), n),
         _fraction("pairwise_f1", _f1(pair_p, pair_r), n),
         ratio("parent_links_correct", right, total),
+    )
+
+
+def _toll_scores(key: dict, golds: Sequence[GoldDoc], system_of_gold: dict, built: dict) -> tuple[Score, ...]:
+    figures: dict[str, list[int]] = {}
+    systems: dict[str, set[str]] = {}
+    for gold in golds:
+        keys = key.get("events", {}).get(gold.doc, {})
+        for g in gold.events:
+            incident_key = keys.get(g.id)
+            if incident_key is None:
+                continue
+            if g.fatalities > 0:
+                figures.setdefault(incident_key, []).append(g.fatalities)
+            system = system_of_gold.get((gold.doc, g.id), "")
+            if system in built:
+                systems.setdefault(incident_key, set()).add(system)
+    within = low_ok = high_ok = total = 0
+    for incident_key, counts in sorted(figures.items()):
+        if len(systems.get(incident_key, ())) != 1:
+            continue  # split or unmatched: the clustering scores count that
+        inc = built[next(iter(systems[incident_key]))]
+        toll = next((t for t in inc.tolls if t.category == "civilians"), None)
+        if inc.event_type != "Violence against civilians" or toll is None:
+            toll = next((t for t in inc.tolls if t.category == "total"), None)
+        total += 1
+        if toll is None or toll.best is None:
+            continue
+        within += min(counts) <= toll.best <= max(counts)
+        low_ok += toll.low == min(counts)
+        high_ok += toll.high == max(counts)
+    return (
+        ratio("toll_best_within_key_range", within, total),
+        ratio("toll_low_exact", low_ok, total),
+        ratio("toll_high_exact", high_ok, total),
     )
 
 

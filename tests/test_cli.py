@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from vigil.cli import main
-from vigil.store import Store, sqlite_url
+from vigil.store import Store, sqlite_url, url_for
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "vigil" / "data" / "sample"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ingest"
@@ -206,7 +207,7 @@ def _make_corpus(folder: Path, n: int) -> None:
 
 
 def _store_content(db: str) -> tuple:
-    with Store.open(sqlite_url(db)) as store:
+    with Store.open(url_for(db)) as store:
         events = sorted(
             (r.event.id, r.event.fatalities, r.event.admin1, r.event.sub_event_type) for r in store.events()
         )
@@ -214,11 +215,24 @@ def _store_content(db: str) -> tuple:
         return store.counts(), events, claims
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_stores(request, tmp_path) -> Iterator[tuple[str, str]]:
+    """Two empty stores on one backend: a file path each for SQLite, a database URL for PostgreSQL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "clean.sqlite"), str(tmp_path / "killed.sqlite")
+        return
+    server = request.getfixturevalue("postgres_server")
+    urls = server.create_database(), server.create_database()
+    yield urls
+    for url in urls:
+        server.drop_database(url)
+
+
 @pytest.mark.slow
-def test_an_ingest_killed_midway_is_completed_by_a_rerun(tmp_path):
+def test_an_ingest_killed_midway_is_completed_by_a_rerun(tmp_path, two_stores):
     corpus = tmp_path / "corpus"
     _make_corpus(corpus, 400)
-    clean, killed = str(tmp_path / "clean.sqlite"), str(tmp_path / "killed.sqlite")
+    clean, killed = two_stores
     cmd = [sys.executable, "-m", "vigil.cli", "ingest", str(corpus), "--batch-size", "10"]
     env = dict(os.environ)
     proc = subprocess.Popen(
@@ -229,7 +243,7 @@ def test_an_ingest_killed_midway_is_completed_by_a_rerun(tmp_path):
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
         try:
-            with Store.open(sqlite_url(killed)) as store:
+            with Store.open(url_for(killed)) as store:
                 stored = store.counts()["documents"]
         except Exception:
             continue
@@ -238,7 +252,7 @@ def test_an_ingest_killed_midway_is_completed_by_a_rerun(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < stored < 400, "the ingest must be killed midway for this test to mean anything"
-    with Store.open(sqlite_url(killed)) as store:
+    with Store.open(url_for(killed)) as store:
         assert store.counts()["documents"] % 10 == 0  # whole batches only
     assert subprocess.run([*cmd, "--db", killed], env=env, capture_output=True).returncode == 0
     assert subprocess.run([*cmd, "--db", clean], env=env, capture_output=True).returncode == 0

@@ -193,3 +193,115 @@ def test_seed_evidence_spans_point_into_the_article(shared_dir, name):
     for record in (*x.claims, *x.events):
         for ev in record.evidence:
             assert text[ev.span.start : ev.span.end].strip()
+
+
+# --- ACLED's taxonomy on short reports in the style of its notes (our own sentences) -------------
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "sub_event_type"),
+    [
+        (
+            "On 3 June 2020, protesters gathered outside the town hall in Zahle, demanding unpaid wages.",
+            "Protests",
+            "Peaceful protest",
+        ),
+        (
+            "On 3 June 2020, police dispersed a sit-in in Kirkuk and detained 4 protesters.",
+            "Protests",
+            "Protest with intervention",
+        ),
+        (
+            "On 3 June 2020, rioters blocked the main road in Halba with burning tyres.",
+            "Riots",
+            "Violent demonstration",
+        ),
+        (
+            "On 3 June 2020, warplanes struck a camp near Marib.",
+            "Explosions/Remote violence",
+            "Air/drone strike",
+        ),
+        (
+            "On 3 June 2020, an IED exploded near an army patrol in Diyala province, wounding 2 soldiers.",
+            "Explosions/Remote violence",
+            "Remote explosive/landmine/IED",
+        ),
+        (
+            "On 3 June 2020, soldiers defused a roadside bomb in Anbar province.",
+            "Strategic developments",
+            "Disrupted weapons use",
+        ),
+        (
+            "Property destruction: On 3 June 2020, settlers uprooted olive trees near Nablus.",
+            "Strategic developments",
+            "Looting/property destruction",
+        ),
+        (
+            "On 3 June 2020, Houthi forces took control of several positions in Al Bayda governorate.",
+            "Battles",
+            "Government regains territory",
+        ),
+        (
+            "On 3 June 2020, gunmen kidnapped two aid workers in Taizz.",
+            "Violence against civilians",
+            "Abduction/forced disappearance",
+        ),
+        (
+            "On 3 June 2020, reinforcements arrived in Sirwah district (Marib).",
+            "Strategic developments",
+            "Change to group/activity",
+        ),
+    ],
+)
+def test_short_reports_are_typed_by_acled_sub_event_type(text, event_type, sub_event_type):
+    x = _run(text, published=date(2020, 6, 3))
+    assert [(e.event_type, e.sub_event_type) for e in x.events] == [(event_type, sub_event_type)]
+    assert all("@" in ev.rule for e in x.events for ev in e.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The army denied shelling the village of Kafr Nabl in Idlib.",
+        "No clashes were reported in Hama on Monday.",
+        "Rebel leaders threatened to attack Homs if talks failed.",
+        "The foreign ministry condemned the massacre of civilians in Hama.",
+    ],
+)
+def test_denials_threats_negations_and_condemnations_are_no_events(text):
+    assert _run(text).events == ()
+
+
+def test_a_coders_stated_fatalities_are_shared_between_its_locations():
+    x = _run(
+        "On 4 June 2020, clashes erupted on the fronts of Sirwah (Marib). "
+        "Unknown fatalities coded as 10 and spread between 2 locations.",
+        published=date(2020, 6, 4),
+    )
+    [event] = x.events
+    assert event.fatalities == 5
+    assert any(ev.rule.startswith("events.coded_fatalities") for ev in event.evidence)
+
+
+def test_one_person_killed_is_one_fatality():
+    x = _run("Gunmen shot dead a shepherd near Daraa on Monday.")
+    [event] = x.events
+    assert (event.event_type, event.fatalities, event.admin1) == ("Violence against civilians", 1, ("Dar'a",))
+
+
+def test_an_organisation_the_lexicon_lacks_is_an_unknown_actor():
+    x = _run("Fighters of the Northern Falcons Brigade clashed with the army in Homs on Monday.")
+    unknown = [m for m in x.mentions if m.kind == "actor" and m.actor.type == "unknown"]
+    assert unknown and all(m.evidence.rule.startswith("actors.ner@") for m in unknown)
+    assert any("Falcons" in m.actor.name for m in unknown)
+
+
+def test_a_running_total_carries_the_period_of_the_sentence_before():
+    x = _run(
+        "Since early June 2019, monitors have recorded 850 attacks in Daraa. "
+        "These attacks claimed the lives of 560 people.",
+        published=date(2021, 1, 18),
+    )
+    [c] = [c for c in x.claims if c.count == 560]
+    assert c.scope == "cumulative"
+    assert (c.period.start, c.period.end) == (date(2019, 6, 1), date(2021, 1, 18))

@@ -353,3 +353,24 @@ def test_find_never_crashes_and_spans_are_sane(gaz, text):
         assert span.start >= last_end
         assert text[span.start - 7 : span.end - 7] == m.text
         last_end = span.end
+
+
+def test_a_governorate_in_parentheses_is_the_governorate(gaz):
+    found = {
+        m.text: m for m in gaz.find("Clashes were reported in Hays (Al Hudaydah) on Monday.", doc_id="d")
+    }
+    assert found["Al Hudaydah"].place.kind == "admin1"
+    assert found["Al Hudaydah"].evidence.rule.startswith("geo.admin1_keyword@")
+    assert (found["Hays"].place.country_code, found["Hays"].place.admin1) == ("YE", "Al Hudaydah")
+
+
+def test_the_namesake_in_the_governorate_named_is_chosen(gaz):
+    [town, _] = gaz.find("Rioters gathered in Kadikoy, Istanbul.", doc_id="d")
+    assert (town.place.country_code, town.place.admin1) == ("TR", "Istanbul")
+
+
+def test_country_hints_decide_between_namesakes(gaz):
+    [without] = gaz.find("Forces shelled Al Bayda.", doc_id="d")
+    [hinted] = gaz.find("Forces shelled Al Bayda.", doc_id="d", countries=["YE"])
+    assert hinted.place.country_code == "YE"
+    assert without.place.country_code != "YE"  # nothing in the text itself says Yemen

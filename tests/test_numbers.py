@@ -149,7 +149,7 @@ def test_rules_are_named():
         "The F-16 and the Mi-8 flew over.",
         "No one was hurt and the two met later.",
         "It was one of the worst nights of the war.",
-        "A child was hurt.",
+        "A new era had begun with a vote.",
         "Many have died.",
         "Over 5.5 kilometres of road were closed.",
         "The convoy drove 30 km.",
@@ -244,3 +244,27 @@ def test_find_quantities_never_raises_and_spans_are_in_bounds(text):
         else:
             assert q.quantity.noun is None
         previous = q.number_end
+
+
+@pytest.mark.parametrize(
+    ("text", "noun"),
+    [
+        ("A child was hurt.", "child"),
+        ("Gunmen shot dead a former police officer.", "officer"),
+        ("The body of an elderly shepherd was found.", "shepherd"),
+    ],
+)
+def test_a_single_person_is_a_count_of_one(text, noun):
+    [q] = find_quantities(text)
+    assert (q.quantity.count, q.quantity.qualifier, q.quantity.noun.split()[-1]) == (1, "exact", noun)
+    assert q.rule == "numbers.singular@1"
+
+
+def test_a_killed_pronoun_is_one_person():
+    [q] = find_quantities("The gunmen opened fire on a car, killing him instantly.")
+    assert (q.quantity.count, q.rule) == (1, "numbers.pronoun@1")
+
+
+def test_known_date_spans_are_not_counted():
+    text = "On 9 May 12 protesters gathered."
+    assert [q.quantity.count for q in find_quantities(text, dates=[(3, 8)])] == [12]

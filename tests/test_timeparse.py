@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from vigil import timeparse
 from vigil.model import DateInterval
-from vigil.timeparse import find_dates, parse_expression
+from vigil.timeparse import RULE_SINCE, RULE_UNTIL_NOW, find_dates, parse_expression
 
 PUB = date(2025, 3, 12)  # a Wednesday
 
@@ -232,3 +232,20 @@ def test_since_a_day_after_publication_is_not_an_interval():
     assert parse_expression("since 6 March", PUB - timedelta(days=30)) == DateInterval(
         start=d(3, 6, 2024), end=PUB - timedelta(days=30), precision=3
     )
+
+
+def test_since_the_start_of_something_in_a_month():
+    [m] = find_dates(
+        "Since the start of the unrest in early June 2019, monitors counted",
+        doc_id="d",
+        published=date(2021, 1, 18),
+    )
+    assert (m.date.start, m.date.end, m.evidence.rule) == (date(2019, 6, 1), date(2021, 1, 18), RULE_SINCE)
+
+
+def test_from_a_date_until_today():
+    [m] = find_dates(
+        "in the same period, from late March 2019 until today.", doc_id="d", published=date(2021, 2, 5)
+    )
+    assert (m.date.start, m.date.end, m.date.precision) == (date(2019, 3, 21), date(2021, 2, 5), 3)
+    assert m.evidence.rule == RULE_UNTIL_NOW

@@ -14,6 +14,7 @@ import asyncio
 import csv
 import io
 import json
+import math
 import queue
 import threading
 from collections.abc import Callable
@@ -55,6 +56,8 @@ _TEXT = r"^[^\x00-\x1f\x7f]*$"
 Text = Annotated[str, Query(max_length=200, pattern=_TEXT)]
 EventId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 DocId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+IncidentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+ALERT_DAYS = (date(1900, 1, 1), date(2100, 12, 31))
 
 
 # --- the one writer --------------------------------------------------------------
@@ -285,6 +288,50 @@ class ReviewResult(ReviewVersionOut):
     event: EventRow
 
 
+class ErrorItem(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """422: the request is malformed or asks for something impossible."""
+
+    message: str = Field(description="What is wrong, in one sentence.")
+    detail: list[ErrorItem]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class IncidentPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]] = Field(
+        description="Incidents as `vigil incidents --format jsonl` writes them."
+    )
+
+
+class IncidentVersionOut(BaseModel):
+    version: int
+    kinds: list[str]
+    doc_ids: list[str]
+    detail: dict[str, Any]
+
+
+class IncidentDetail(BaseModel):
+    incident: dict[str, Any]
+    history: list[IncidentVersionOut]
+
+
+class AlertsOut(BaseModel):
+    alerts: list[dict[str, Any]] = Field(
+        description="Escalation alerts (see `vigil alerts`), no watch rules."
+    )
+
+
 class Health(BaseModel):
     status: str
 
@@ -503,6 +550,8 @@ def _gazetteer() -> Gazetteer:
 
 
 def _canonical_admin1(name: str) -> str:
+    """A governorate in any spelling as the store spells it (as `pipeline.event_filter` does,
+    with the gazetteer loaded once per process)."""
     return _gazetteer().canonical_admin1(name) or name
 
 
@@ -529,6 +578,7 @@ def create_app(db: str | None = None, *, store: Store | None = None, tiles: str 
         version=_version(),
         docs_url=None,  # served from the npm build at /docs, never from a CDN
         redoc_url=None,
+        responses={422: {"model": ValidationProblem, "description": "Invalid request; `message` says why."}},
         lifespan=lifespan,
     )
     app.state.vigil = service
@@ -560,6 +610,8 @@ async def _invalid_request(_request: Request, exc: RequestValidationError) -> JS
         for e in exc.errors()
     ]
     message = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
+    if len(errors) == 1 and errors[0]["type"] == "value_error" and errors[0]["loc"] in (["body"], []):
+        message = errors[0]["msg"]
     return JSONResponse({"message": message, "detail": errors}, status_code=422)
 
 
@@ -571,8 +623,9 @@ def _where(loc: list[str]) -> str:
     return ".".join(loc) or "request"
 
 
-def _unprocessable(message: str) -> HTTPException:
-    return HTTPException(status_code=422, detail=message)
+def _unprocessable(message: str, where: tuple[str, ...] = ("body",)) -> RequestValidationError:
+    """A 422 in the same shape as FastAPI's own validation errors, for checks beyond types."""
+    return RequestValidationError([{"loc": where, "msg": message, "type": "value_error"}])
 
 
 def event_filter(
@@ -603,17 +656,15 @@ def event_filter(
 ) -> EventFilter:
     """The filters events and claims share, checked and with the governorate canonicalised."""
     if date_from and date_to and date_from > date_to:
-        raise _unprocessable("date_from is after date_to")
-    flt = pipeline.event_filter(
+        raise _unprocessable("date_from is after date_to", ("query", "date_from"))
+    governorate = governorate.strip() if governorate else None
+    return EventFilter(
         date_from=date_from,
         date_to=date_to,
-        governorate=governorate.strip() if governorate and governorate.strip() else None,
+        governorate=_canonical_admin1(governorate) if governorate else None,
         event_type=event_type or None,
         actor=actor or None,
         min_fatalities=min_fatalities,
-    )
-    return replace(
-        flt,
         victim_group=victim_group or None,
         q=q or None,
         reviewed=reviewed,
@@ -696,7 +747,12 @@ def _routes(app: FastAPI, service: Service) -> None:
         """Event types, governorates and victim groups of the matching events, with counts."""
         return to_dict(store.facets(flt))
 
-    @app.get("/events/{event_id}", response_model=EventDetail, tags=["events"])
+    @app.get(
+        "/events/{event_id}",
+        response_model=EventDetail,
+        tags=["events"],
+        responses={404: {"model": ErrorOut}},
+    )
     def get_event(event_id: EventId):
         """One event with its evidence: each field's span and rule, its sentences, claims and reviews."""
         record = store.event(event_id)
@@ -716,7 +772,12 @@ def _routes(app: FastAPI, service: Service) -> None:
             "items": [pipeline.claim_json(r) for r in records],
         }
 
-    @app.get("/documents/{doc_id}", response_model=DocumentOut, tags=["documents"])
+    @app.get(
+        "/documents/{doc_id}",
+        response_model=DocumentOut,
+        tags=["documents"],
+        responses={404: {"model": ErrorOut}},
+    )
     def get_document(doc_id: DocId):
         """An article's text and the spans read from it, to highlight."""
         doc = store.document(doc_id)
@@ -735,7 +796,12 @@ def _routes(app: FastAPI, service: Service) -> None:
         response_model=IngestOut,
         status_code=201,
         tags=["documents"],
-        responses={200: {"description": "Nothing new: every document was already stored."}},
+        responses={
+            200: {"description": "Nothing new: every document was already stored."},
+            401: {"model": ErrorOut},
+            413: {"model": ErrorOut},
+            415: {"model": ErrorOut},
+        },
         openapi_extra={"requestBody": _DOCUMENT_BODY},
     )
     async def post_document(request: Request, response: Response, name: Annotated[str, Depends(reviewer)]):
@@ -774,7 +840,12 @@ def _routes(app: FastAPI, service: Service) -> None:
                 )
         return {"documents": out, "skipped": [{"source": p.source, "reason": p.reason} for p in skipped]}
 
-    @app.post("/events/{event_id}/review", response_model=ReviewResult, tags=["reviews"])
+    @app.post(
+        "/events/{event_id}/review",
+        response_model=ReviewResult,
+        tags=["reviews"],
+        responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    )
     async def post_review(event_id: EventId, body: ReviewIn, name: Annotated[str, Depends(reviewer)]):
         """Confirm, edit (fields in `changes`) or reject an event, with a reason. Each review is a
         new version; reviewed values overlay the machine's in every response and export."""
@@ -799,9 +870,60 @@ def _routes(app: FastAPI, service: Service) -> None:
         except reviews.ReviewConflict as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from None
         except reviews.ReviewError as exc:
-            raise _unprocessable(str(exc)) from None
+            raise _unprocessable(str(exc), ("body", "changes")) from None
         record = await run_in_threadpool(store.event, event_id)
         return {**_version_out(version), "event": event_row(record)}
+
+    @app.get("/incidents", response_model=IncidentPage, tags=["incidents"])
+    def list_incidents(pg: Annotated[Page, Depends(page)]):
+        """Incidents (event mentions from several articles that report the same thing), by date,
+        as the last `vigil reconcile` left them."""
+        views = pipeline.incident_views(store)
+        chosen = views[pg.offset : pg.offset + pg.limit]
+        return {
+            "total": len(views),
+            "limit": pg.limit,
+            "offset": pg.offset,
+            "items": [_incident(v) for v in chosen],
+        }
+
+    @app.get(
+        "/incidents/{incident_id}",
+        response_model=IncidentDetail,
+        tags=["incidents"],
+        responses={404: {"model": ErrorOut}},
+    )
+    def get_incident(incident_id: IncidentId):
+        """One incident with its members and tolls, and every version of it (what changed, and which
+        documents caused it)."""
+        from vigil.store import incidents as stored
+
+        view = next((v for v in pipeline.incident_views(store) if v.incident.id == incident_id), None)
+        if view is None:
+            raise HTTPException(status_code=404, detail=f"no incident {incident_id!r}")
+        history = [
+            {
+                "version": v.version,
+                "kinds": list(v.kinds),
+                "doc_ids": list(v.doc_ids),
+                "detail": _finite(v.detail),
+            }
+            for v in stored.history(store, incident_id)
+        ]
+        return {"incident": _incident(view), "history": history}
+
+    @app.get("/alerts", response_model=AlertsOut, tags=["incidents"])
+    def list_alerts(
+        as_of: Annotated[
+            date | None, Query(description="Last day of the window (default: the latest incident).")
+        ] = None,
+    ):
+        """Escalation alerts over the incidents: more incidents in a governorate than its baseline."""
+        if as_of is not None and not ALERT_DAYS[0] <= as_of <= ALERT_DAYS[1]:
+            raise _unprocessable(
+                f"as_of must be between {ALERT_DAYS[0]} and {ALERT_DAYS[1]}", ("query", "as_of")
+            )
+        return {"alerts": [_finite(to_dict(a)) for a in pipeline.alerts(store, as_of=as_of)]}
 
     # --- dashboard (not part of the API schema) ---
 
@@ -843,6 +965,27 @@ _DOCUMENT_BODY = {
         },
     },
 }
+
+
+def _incident(view: pipeline.IncidentView) -> dict[str, Any]:
+    """An incident as `vigil incidents` prints it, without server file paths."""
+    out = pipeline.incident_json(view)
+    for member in out.get("members", []):
+        source = member.get("source")
+        if not (isinstance(source, str) and source.startswith(("http://", "https://"))):
+            member["source"] = None
+    return _finite(out)
+
+
+def _finite(value: Any) -> Any:
+    """`value` with NaN and infinities as None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _created(doc: Document, *, duplicate: bool) -> dict[str, Any]:

@@ -599,5 +599,45 @@ def alerts_cmd(db, as_of, rules_file, json_out, webhook) -> None:
             console.print(f"    {b.date} {b.incident_id} {', '.join(b.admin1)} dead {b.dead}", markup=False)
 
 
+@main.command("watch")
+@click.argument(
+    "sources_file", metavar="SOURCES.yaml", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@db_option
+@click.option("--once", is_flag=True, help="Poll every source once, fetch what is new, and exit.")
+@click.option(
+    "--rounds", type=click.IntRange(min=1), help="Stop after this many rounds (default: run until stopped)."
+)
+@click.option("--status", "show_status", is_flag=True, help="Show each source's health and exit.")
+@click.option(
+    "--alerts-rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Watch rules (YAML) evaluated after each round.",
+)
+@click.option(
+    "--alerts-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the current alerts in this file.",
+)
+@click.option("--webhook", help="POST new alerts as JSON to this URL.")
+def watch_cmd(sources_file, db, once, rounds, show_status, rules_file, alerts_json, webhook) -> None:
+    """Poll feeds and sitemaps, store new articles, update incidents and alerts (JSON logs on stderr)."""
+    from vigil import watch
+
+    sys.exit(
+        watch.command(
+            sources_file,
+            db=db,
+            once=once,
+            rounds=rounds,
+            show_status=show_status,
+            rules_file=rules_file,
+            alerts_json=alerts_json,
+            webhook=webhook,
+        )
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -60,18 +60,9 @@ def run_dask(
 
     A worker lost midway costs nothing: the scheduler runs its shards again elsewhere, and each
     shard's results are taken once, when its turn in the input order comes."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    cluster = None
-    if options.scheduler is None:
-        cluster = LocalCluster(
-            n_workers=options.workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+    cluster = local_cluster(options.workers) if options.scheduler is None else None
     client = Client(cluster if cluster is not None else options.scheduler, set_as_default=False)
     try:
         workers = options.workers if cluster is not None else len(client.scheduler_info()["workers"])
@@ -95,6 +86,22 @@ def run_dask(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def local_cluster(workers: int):
+    """A Dask LocalCluster on 127.0.0.1 only: `workers` processes of one thread each, no dashboard
+    (the scheduler's health endpoints on a free loopback port instead of 8787)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.ERROR,
+    )
 
 
 def _extract_shard(documents: list[Document]) -> list[Extraction | Problem]:

@@ -30,8 +30,10 @@ from pathlib import Path
 from vigil.model import Evidence, Mention, Place, Span
 
 BUILDER_VERSION = "1"
-RULE_NAME = "geo.name@1"  # a known name or alias of the place, spelled as in the gazetteer
-RULE_ADMIN1 = "geo.admin1_keyword@1"  # "X province(s)/governorate(s)", also across a list of names
+RULE_NAME = "geo.name@2"  # a known name or alias; among namesakes, the one in a governorate the text names
+RULE_ADMIN1 = (
+    "geo.admin1_keyword@2"  # "X province(s)/governorate(s)", "(town, X)", also across a list of names
+)
 RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document is about
 
 FUZZY_MIN_SCORE = 88.0
@@ -90,6 +92,9 @@ _ADMIN1_AFTER = re.compile(r"[ \u00a0]+(?:provinces?|governorates?)\b", re.I)
 _ADMIN1_BEFORE = re.compile(r"\b(?:provinces?|governorates?)[ \u00a0]+of[ \u00a0]+(?:the[ \u00a0]+)?$", re.I)
 _TOWN_AFTER = re.compile(r"[ \u00a0]+(?:city|town|village)\b", re.I)
 _TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood|district)[ \u00a0]+of[ \u00a0]+$", re.I)
+_DISTRICT_AFTER = re.compile(r"[ \u00a0]+(?:district|sub-?district|county|nahiya|municipality)\b", re.I)
+_CLOSES_PARENTHESIS = re.compile(r"\s*\)")
+_IN_PARENTHESIS = re.compile(r"\((?:[^()\n]{0,40},\s*)?$")
 _LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
 _NAME_SUFFIX = re.compile(r"[ \u00a0\-]+(?:(provinces?|governorates?)|(city|town|village))$", re.I)
 
@@ -718,7 +723,9 @@ class Gazetteer:
 
     # -- resolving
 
-    def _pick(self, ids: Sequence[int], context: Counter, want: str | None) -> _Pick:
+    def _pick(
+        self, ids: Sequence[int], context: Counter, want: str | None, admin1s: frozenset[int] = frozenset()
+    ) -> _Pick:
         ix = self._ix
         cands = list(ids)
         if want == "admin1":
@@ -738,6 +745,9 @@ class Gazetteer:
                 if ix.kinds[e] == ord("t") and self._importance(e) >= CAPITAL_STANDS_FOR_TOWN
             }
             pool = [e for e in pool if not (ix.kinds[e] == ord("a") and ix.admin1[e] in big_towns)] or pool
+        named = [e for e in pool if ix.admin1[e] in admin1s and ix.kinds[e] != ord("a")]
+        if named and want != "admin1":
+            pool = named  # "Kadikoy, Istanbul", "Hays (Al Hudaydah)": the namesake in the governorate named
         best = max(pool, key=lambda e: (context[ix.country[e]], self._importance(e)))
         if len({ix.country[e] for e in cands}) == 1:
             score = 1.0
@@ -796,9 +806,12 @@ class Gazetteer:
 
     # -- finding names in text
 
-    def find(self, text: str, *, doc_id: str, offset: int = 0) -> list[Mention]:
+    def find(
+        self, text: str, *, doc_id: str, offset: int = 0, countries: Sequence[str] = ()
+    ) -> list[Mention]:
         """Place mentions in `text`: longest match first, never overlapping; spans are
-        `offset`-shifted character offsets into the document."""
+        `offset`-shifted character offsets into the document. `countries` (codes or names, one per
+        hint, e.g. from the actors a text names) count towards the countries the text is about."""
         ix = self._ix
         toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
         if not toks:
@@ -808,6 +821,9 @@ class Gazetteer:
             _JOIN_GAP.fullmatch(text[toks[k][1] : toks[k + 1][0]]) is not None for k in range(len(toks) - 1)
         ] + [False]
         context: Counter = Counter()
+        for c in countries:
+            if (ci := self._country_index(c)) is not None:
+                context[ci] += 1
         hits: list[_Hit] = []
         covered = [False] * len(toks)
         i = 0
@@ -848,9 +864,10 @@ class Gazetteer:
             hits.sort(key=lambda h: h.start)
 
         wants = self._keyword_wants(text, hits)
+        admin1s = self._named_admin1s(hits, wants, context)
         mentions = []
         for hit, want in zip(hits, wants, strict=True):
-            pick = self._pick(hit.ids, context, want)
+            pick = self._pick(hit.ids, context, want, admin1s)
             e = pick.entry
             if not self._keep(e, hit, toks, keys, joins, context):
                 continue
@@ -965,6 +982,18 @@ class Gazetteer:
                 out.append(_Hit(start=s, end=e, first=k, last=k, ids=got[2], key=got[0], fuzzy=got[1]))
         return out
 
+    def _named_admin1s(self, hits: list[_Hit], wants: list[str | None], context: Counter) -> frozenset[int]:
+        """First-level divisions the text names (in a country it is about), to choose among namesakes."""
+        ix = self._ix
+        out = set()
+        for hit, want in zip(hits, wants, strict=True):
+            if want == "town":
+                continue
+            for e in hit.ids:
+                if ix.kinds[e] == ord("a") and context[ix.country[e]] > 0:
+                    out.add(ix.admin1[e])
+        return frozenset(out)
+
     def _keyword_wants(self, text: str, hits: list[_Hit]) -> list[str | None]:
         """Which kind each hit's words ask for: "admin1" ("Hama province", "the provinces of Homs
         and Hama", "Latakia, Tartus and Hama provinces"), "town" ("Hama city"), or None."""
@@ -982,8 +1011,17 @@ class Gazetteer:
                 wants.append("admin1")
                 plural_after.append(False)
                 plural_before.append(m.group().split()[0].lower().endswith("s"))
+            elif (
+                _CLOSES_PARENTHESIS.match(after)
+                and _IN_PARENTHESIS.search(before)
+                and any(self._ix.kinds[e] == ord("a") for e in h.ids)
+            ):
+                wants.append("admin1")  # "in Hays (Al Hudaydah)", "(Al Mansurah, Aden)": the governorate
+                plural_after.append(False)
+                plural_before.append(False)
             else:
-                wants.append("town" if _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before) else None)
+                town = _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before) or _DISTRICT_AFTER.match(after)
+                wants.append("town" if town else None)
                 plural_after.append(False)
                 plural_before.append(False)
 

@@ -23,7 +23,8 @@ from vigil.model import DateInterval, Evidence, Mention, Span
 RULE_ISO = "timeparse.iso@1"
 RULE_DAY = "timeparse.day@1"
 RULE_RANGE = "timeparse.range@1"
-RULE_SINCE = "timeparse.since@1"
+RULE_SINCE = "timeparse.since@2"  # also "since the start of the unrest in early June 2019"
+RULE_UNTIL_NOW = "timeparse.until_now@1"  # "from late March 2019 until today"
 RULE_MONTH_PART = "timeparse.month_part@1"
 RULE_MONTH = "timeparse.month@1"
 RULE_WEEKDAY = "timeparse.weekday@1"
@@ -361,7 +362,18 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         name=RULE_SINCE,
-        pattern=re.compile(rf"\b(?i:ever\s+since|since)\s+(?P<x>{_SINCE_POINT})"),
+        pattern=re.compile(
+            rf"\b(?i:ever\s+since|since)\s+(?:(?i:the\s+(?:beginning|start|outbreak|onset|launch)\s+of)\s+"
+            rf"[^.;:\n]{{0,80}}?\s+(?i:in|on)\s+)?(?P<x>{_SINCE_POINT})"
+        ),
+        read=_read_since,
+    ),
+    _Rule(
+        name=RULE_UNTIL_NOW,
+        pattern=re.compile(
+            rf"\b(?i:from|between)\s+(?P<x>{_SINCE_POINT})\s+(?i:until|till|to|and|up\s+to)\s+"
+            r"(?i:today|now|the\s+present|this\s+day|date)\b"
+        ),
         read=_read_since,
     ),
     _Rule(name=RULE_DAY, pattern=re.compile(rf"(?:\b(?i:on|in|of)\s+)?(?P<x>{_DAY})"), read=_read_day),

@@ -11,22 +11,28 @@ from vigil.extract.actors import lexicon
 from vigil.extract.analysis import Analysis, event_places, find_quotes
 from vigil.extract.claims import find_claims
 from vigil.extract.events import find_events
+from vigil.extract.ner import find_entities, veto_places
 from vigil.extract.segment import sentences
 from vigil.geo import Gazetteer
 from vigil.model import Document, Extraction
 from vigil.timeparse import find_dates
 
-EXTRACTOR = "vigil-rules@0.1"
+EXTRACTOR = "vigil-rules+ner@0.2"
 
 
 def analyse(document: Document) -> Analysis:
     """Sentences and recognised mentions: what every later rule reads."""
     text = document.text
+    actors = tuple(lexicon().find(text, doc_id=document.id))
+    hints = lexicon().countries_of(actors)
+    sents = sentences(text, doc_id=document.id)
+    places = event_places(text, Gazetteer.default().find(text, doc_id=document.id, countries=hints), hints)
+    found = find_entities(text, sents, places, actors, document.id)
     return Analysis(
         document=document,
-        sentences=sentences(text, doc_id=document.id),
-        places=event_places(text, Gazetteer.default().find(text, doc_id=document.id)),
-        actors=tuple(lexicon().find(text, doc_id=document.id)),
+        sentences=sents,
+        places=veto_places(places, found.persons),
+        actors=tuple(sorted(actors + found.actors, key=lambda m: m.evidence.span.start)),
         dates=tuple(find_dates(text, doc_id=document.id, published=document.published)),
         quotes=find_quotes(text),
     )

@@ -21,12 +21,22 @@ class Lexicon:
     exact: re.Pattern[str]
     by_alias: dict[str, str]
     countries: dict[str, tuple[str, ...]]  # actor name -> where it operates (ISO alpha-2)
+    first_words: frozenset[str]  # every alias's first word, folded: the only places a match can start
 
     def find(self, text: str, *, doc_id: str, offset: int = 0) -> list[Mention]:
         """Longest, non-overlapping actor mentions in `text`."""
         hits: list[tuple[int, int, str]] = []
-        for rx, fold in ((self.pattern, True), (self.exact, False)):
-            for m in rx.finditer(text):
+        for token in _TOKEN.finditer(text):
+            word = _fold(token.group())
+            if (
+                word not in self.first_words
+                and _fold(_TRAILER.sub("", token.group())) not in self.first_words
+            ):
+                continue
+            for rx, fold in ((self.pattern, True), (self.exact, False)):
+                m = rx.match(text, token.start())
+                if m is None:
+                    continue
                 key = _fold(m.group()) if fold else m.group()
                 name = self.by_alias.get(key) or self.by_alias.get(_fold(m.group()))
                 if name:
@@ -58,6 +68,10 @@ class Lexicon:
     def countries_of(self, mentions: list[Mention] | tuple[Mention, ...]) -> list[str]:
         """The countries the named actors operate in, once per mention (a hint for the gazetteer)."""
         return [cc for m in mentions if m.actor for cc in self.countries.get(m.actor.name, ())]
+
+
+_TOKEN = re.compile(r"(?<![\w-])\w[\w'’.&-]*")
+_TRAILER = re.compile(r"(?:['’]s)?[.]*$")
 
 
 def _fold(s: str) -> str:
@@ -103,4 +117,9 @@ def lexicon() -> Lexicon:
         exact=re.compile(_alternation(exact)),
         by_alias=by_alias,
         countries=countries,
+        first_words=frozenset(
+            w
+            for alias in [*folded, *exact]
+            for w in (_fold(alias.split()[0]), _fold(_TRAILER.sub("", alias.split()[0])))
+        ),
     )

@@ -136,8 +136,9 @@ def in_dateline(text: str, offset: int) -> bool:
     return head.strip(" –—-") == head.strip(" –—-").upper()
 
 
-def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
-    """Places that can locate an event: not a dateline, not 'Damascus’ forces', and in the story's country.
+def event_places(text: str, places: list[Mention], hints: list[str] = ()) -> tuple[Mention, ...]:
+    """Places that can locate an event: not a dateline, not 'Damascus’ forces', and in the story's country
+    (the country most named, counting towns, country names twice and `hints`, e.g. from its actors).
 
     "the outskirts of Damascus" is the Rural Damascus governorate, not the city.
     """
@@ -162,9 +163,13 @@ def event_places(text: str, places: list[Mention]) -> tuple[Mention, ...]:
                 method="near",
             )
         kept.append(m)
+    weights = Counter(hints)
+    for m in kept:
+        if m.place:
+            weights[m.place.country_code] += 2 if m.place.kind == "country" else 1
     countries = [m.place.country_code for m in kept if m.place and m.place.kind != "country"]
     if countries:
-        main = Counter(countries).most_common(1)[0][0]
+        main = max(sorted(set(countries)), key=lambda cc: weights[cc])
         kept = [
             m for m in kept if m.place is None or m.place.country_code == main or m.place.kind == "country"
         ]

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, replace
 
 from vigil.extract.analysis import Analysis, in_dateline
-from vigil.extract.numbers import QuantityMatch, find_quantities
+from vigil.extract.numbers import RULE_PRONOUN, RULE_SINGULAR, QuantityMatch, find_quantities
 from vigil.model import Claim, DateInterval, Evidence, Mention, Sentence, Span
 
-RULE_CLAIM = "claims.casualty@1"
+RULE_CLAIM = "claims.casualty@2"
 RULE_CLAIMANT = "claims.attribution@1"
 RULE_VIA = "claims.relay@1"
 RULE_SCOPE = "claims.scope@1"
@@ -25,10 +25,14 @@ RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
 RULE_CARRIED = "claims.attribution_carried@1"
+RULE_PERIOD_CARRIED = (
+    "claims.period_carried@1"  # "Since June 2019, ... attacks. These attacks claimed 927 lives"
+)
 
 _KILLED = re.compile(
     r"\b(?:kill(?:ed|ing|s)?|dead|deaths?|died|dying|toll|massacred|murdered|slain|executed|"
-    r"lost\s+their\s+lives|lives|perished|butchered|slaughtered|fatalities|bodies|victims)\b",
+    r"lost\s+their\s+lives|lives|life|perished|butchered|slaughtered|fatalities|bodies|victims|assassinat\w*|"
+    r"gunned\s+down|liquidated|succumbed|martyr(?:ed|s)?)\b",
     re.I,
 )
 _INJURED = re.compile(r"\b(?:injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt)\b", re.I)
@@ -61,6 +65,60 @@ _CIVILIAN_NOUNS = {
     "infants",
     "babies",
     "elderly",
+    "boy",
+    "girl",
+    "baby",
+    "infant",
+    "toddler",
+    "teenager",
+    "villager",
+    "farmer",
+    "shepherd",
+    "driver",
+    "journalist",
+    "reporter",
+    "photographer",
+    "doctor",
+    "nurse",
+    "paramedic",
+    "medic",
+    "teacher",
+    "student",
+    "worker",
+    "workers",
+    "citizen",
+    "citizens",
+    "merchant",
+    "trader",
+    "vendor",
+    "engineer",
+    "pharmacist",
+    "lawyer",
+    "activist",
+    "mayor",
+    "imam",
+    "mukhtar",
+    "pedestrian",
+    "passenger",
+    "passengers",
+    "worshipper",
+    "relative",
+    "father",
+    "mother",
+    "son",
+    "sons",
+    "daughter",
+    "daughters",
+    "brother",
+    "sister",
+    "husband",
+    "wife",
+    "cousin",
+    "nephew",
+    "niece",
+    "teenagers",
+    "fishermen",
+    "pilgrims",
 }
 _SECURITY_NOUNS = {
     "soldiers",
@@ -72,6 +130,12 @@ _SECURITY_NOUNS = {
     "police",
     "guards",
     "servicemen",
+    "officer",
+    "policeman",
+    "guard",
+    "conscript",
+    "conscripts",
+    "recruits",
 }
 _FIGHTER_NOUNS = {
     "fighters",
@@ -83,6 +147,20 @@ _FIGHTER_NOUNS = {
     "elements",
     "jihadists",
     "rebels",
+    "militant",
+    "militiaman",
+    "militiamen",
+    "rebel",
+    "insurgent",
+    "jihadist",
+    "gunman",
+    "commander",
+    "commanders",
+    "leader",
+    "leaders",
+    "defector",
+    "collaborator",
+    "collaborators",
 }
 _GENERIC_NOUNS = {
     "people",
@@ -104,6 +182,22 @@ _GENERIC_NOUNS = {
     "wounded",
     "injured",
     "person",
+    "man",
+    "youth",
+    "individual",
+    "elder",
+    "official",
+    "officials",
+    "employee",
+    "employees",
+    "prisoner",
+    "prisoners",
+    "detainee",
+    "detainees",
+    "dealer",
+    "smuggler",
+    "him",
+    "her",
 }
 _IDENTITY_NOUNS = {
     "alawites",
@@ -171,7 +265,11 @@ def find_claims(a: Analysis) -> list[Draft]:
             continue
         text = a.sentence_text(s)
         previous: Draft | None = None
-        quantities = [q for q in find_quantities(text) if _counts_people(q)]
+        dates = [
+            (m.evidence.span.start - s.span.start, m.evidence.span.end - s.span.start)
+            for m in a.in_sentence(a.dates, s)
+        ]
+        quantities = [q for q in find_quantities(text, dates=dates) if _counts_people(q)]
         for q in quantities:
             before_sentence = last if last is not None and last.sentence.index == s.index - 1 else None
             draft = _draft(a, s, text, q, previous, before_sentence, quantities, len(drafts))
@@ -215,6 +313,8 @@ def _draft(
         return None
     if q.quantity.count <= 0 or q.quantity.count > 2_000_000:
         return None
+    if q.rule in (RULE_SINGULAR, RULE_PRONOUN) and not _tight_casualty(text, q):
+        return None  # "a man" is a casualty only when the killing or wounding is said of him
     located = bool(_PLACE_AFTER.match(text, q.end)) and _place_follows(a, s, q)
     predicates = [(m.start(), m.end(), "killed") for m in _KILLED.finditer(text)] + [
         (m.start(), m.end(), "injured") for m in _INJURED.finditer(text)
@@ -276,10 +376,14 @@ def _draft(
         admin1 = before.claim.admin1
     breakdown = local or (parent is not None and parent.breakdown)
     period, period_ev = _period(a, s, q)
+    carried = _carried_period(a, s, text) if not period.precision else None
     if subset and parent is not None:
         period, scope = parent.claim.period, parent.claim.scope
     elif refers_back and before is not None and not period.precision:
         period, scope = before.claim.period, before.claim.scope
+    elif carried is not None:
+        period, scope = carried.date, "cumulative"
+        period_ev = [Evidence(field="period", span=carried.evidence.span, rule=RULE_PERIOD_CARRIED)]
     else:
         scope = _scope(text, q, period, () if local else admin1, previous if parent else None)
         if scope == "incident" and not period.precision and before is not None and before.breakdown and local:
@@ -320,6 +424,51 @@ def _draft(
         subset=subset,
         breakdown=breakdown,
     )
+
+
+_TIGHT_BEFORE = re.compile(
+    r"(?:\b(?:death|deaths|killing|murder|execution|assassination|body|bodies|life|lives|injury|injuring|wounding)"
+    r"\s+of\s+|\b(?:killed|killing|kills|kill|shot\s+dead|shooting\s+dead|shot\s+and\s+killed|gunned\s+down|"
+    r"executed|executing|murdered|murdering|assassinated|assassinating|stabbed\s+(?:to\s+death\s+)?|slaughtered|"
+    r"injured|injuring|wounded|wounding|shot|shooting|targeting|targeted|hit|claimed\s+the\s+li(?:fe|ves)\s+of|"
+    r"leaving|left)[\s,]+(?:\w+[\s,]+){0,2}|\bincluding\s+|\bamong\s+them\s+)$",
+    re.I,
+)
+_TIGHT_AFTER = re.compile(
+    r"^(?:\s*,[^,;]{0,80},|\s+(?:of|from|in|with|for|at)\s+[^,;.]{0,60}?)?\s*(?:who\s+|,\s*)?"
+    r"(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
+    r"(?:killed|shot|executed|murdered|assassinated|found\s+dead|slain|stabbed|injured|wounded|hurt)|"
+    r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b",
+    re.I,
+)
+
+
+_BACK_TO_PERIOD = re.compile(
+    r"^(?:\W*(?:these|those|such|the)\s+(?:\w+\s+){0,3}?(?:attacks|assassinations|incidents|operations|violations|"
+    r"strikes|explosions|bombings|killings|clashes)\b|.*\b(?:in|during|over|within)\s+the\s+same\s+period\b)",
+    re.I | re.S,
+)
+
+
+def _carried_period(a: Analysis, s: Sentence, text: str) -> Mention | None:
+    """A running total whose period the sentence before gave ("Since June 2019 ... These attacks killed")."""
+    if s.index == 0 or not _BACK_TO_PERIOD.search(text):
+        return None
+    prev = a.sentences[s.index - 1]
+    for m in a.in_sentence(a.dates, prev):
+        if m.evidence.rule.startswith(("timeparse.since", "timeparse.until_now")) and m.date and m.date.start:
+            return m
+    if re.search(r"\bsame\s+period\b", text, re.I):
+        for sent in reversed(a.sentences[max(0, s.index - 3) : s.index]):
+            for m in a.in_sentence(a.dates, sent):
+                if m.evidence.rule.startswith(("timeparse.since", "timeparse.until_now")) and m.date:
+                    return m
+    return None
+
+
+def _tight_casualty(text: str, q: QuantityMatch) -> bool:
+    before = text[max(0, q.start - 60) : q.start]
+    return bool(_TIGHT_BEFORE.search(before) or _TIGHT_AFTER.match(text[q.end : q.end + 140]))
 
 
 def _counts_people(q: QuantityMatch) -> bool:

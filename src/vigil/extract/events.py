@@ -15,109 +15,46 @@ from datetime import timedelta
 
 from vigil.extract.analysis import Analysis
 from vigil.extract.claims import Draft, is_speech_date
+from vigil.extract.triggers import (
+    ARRESTS,
+    ATTACK,
+    BATTLES,
+    CLASH,
+    DISRUPTED,
+    EXCESSIVE,
+    EXPLOSIONS,
+    FAMILY,
+    INTERVENTION,
+    LOOTING,
+    NOTE_LABEL,
+    NOTE_LABELS,
+    OTHER,
+    PEACEFUL,
+    PROTESTS,
+    RANK,
+    RIOTS,
+    SD,
+    TRIGGERS,
+    TYPE_OF,
+    VAC,
+    ActorTypes,
+    blocked,
+    classify,
+)
 from vigil.model import DateInterval, EventMention, Evidence, Mention, Place, Sentence, Span
 
-RULE_TRIGGER = "events.trigger@1"
-RULE_FROM_CLAIM = "events.from_claim@1"
-RULE_PLACE = "events.place@1"
+RULE_TRIGGER = "events.trigger@2"
+RULE_FROM_CLAIM = "events.from_claim@2"
+RULE_NOTE_LABEL = "events.note_label@1"
+RULE_PLACE = "events.place@2"
+RULE_PLACE_DOCUMENT = "events.place_document@1"  # a toll told without a place: the report's main governorate
 RULE_DATE = "events.date@1"
 RULE_PUBLICATION_WEEK = "events.publication_week@1"
 RULE_ACTOR = "events.actor@1"
-RULE_FATALITIES = "events.fatalities_acled@1"
+RULE_FATALITIES = "events.fatalities_acled@2"
+RULE_CODED_FATALITIES = "events.coded_fatalities@1"
+RULE_MAIN = "events.main_event@1"
 
-VAC = "Violence against civilians"
-BATTLES = "Battles"
-EXPLOSIONS = "Explosions/Remote violence"
-PROTESTS = "Protests"
-RIOTS = "Riots"
-SD = "Strategic developments"
-
-# (pattern, event type, sub-event type), in ACLED precedence order within a sentence.
-_TRIGGERS: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(p, re.I), t, s)
-    for p, t, s in [
-        (
-            r"\bchemical\s+(?:weapons?|attack)\b|\bsarin\b|\bchlorine\s+(?:gas|attack)\b",
-            EXPLOSIONS,
-            "Chemical weapon",
-        ),
-        (
-            r"\bsuicide\s+(?:bomb(?:er|ing|s)?|attack(?:er)?|vest|car\s+bomb)\b|\bblew\s+himself\s+up\b|\bexplosive\s+vest\b",
-            EXPLOSIONS,
-            "Suicide bomb",
-        ),
-        (
-            r"\b(?:air\s*strikes?|air\s+raids?|drone\s+strikes?|bombarded\s+from\s+the\s+air|warplanes?\s+(?:struck|bombed|hit))\b",
-            EXPLOSIONS,
-            "Air/drone strike",
-        ),
-        (
-            r"\b(?:shelling|shelled|artillery|mortar\s+(?:fire|shells?|rounds?)|rocket\s+(?:attack|fire)|missile\s+(?:strike|attack))\b",
-            EXPLOSIONS,
-            "Shelling/artillery/missile attack",
-        ),
-        (
-            r"\b(?:car\s+bomb|roadside\s+bomb|IEDs?|landmines?|improvised\s+explosive|explosive\s+device|booby[- ]trapped|"
-            r"unexploded\s+(?:ordnance|shell|munition))\b",
-            EXPLOSIONS,
-            "Remote explosive/landmine/IED",
-        ),
-        (r"\bgrenades?\b", EXPLOSIONS, "Grenade"),
-        (r"\b(?:raped|rape|sexual\s+(?:violence|assault))\b", VAC, "Sexual violence"),
-        (
-            r"\b(?:abduct(?:ed|ion|ions)|kidnapp?(?:ed|ing)|forcibly\s+disappeared)\b",
-            VAC,
-            "Abduction/forced disappearance",
-        ),
-        (
-            r"\b(?:massacres?|massacred|pogrom|mass\s+killings?|killing\s+spree|executions?|executed|shot\s+dead|"
-            r"murdered|butchered|slaughtered|sectarian\s+killings?|violence\s+against\s+(?:an?\s+)?(?:\w+\s+){0,2}"
-            r"(?:civilians|neighbou?rhoods?|community|villages?|Alawites|Druze|Christians|Kurds|residents))\b",
-            VAC,
-            "Attack",
-        ),
-        (
-            r"\b(?:clash(?:es|ed)?|fighting|firefights?|gun\s*battles?|exchanged\s+fire|battles?|ambush(?:ed)?|"
-            r"attacked\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:checkpoints?|positions?|patrols?|convoys?|bases?))\b",
-            BATTLES,
-            "Armed clash",
-        ),
-        (r"\b(?:mobs?|rioters|rioting|riots?)\b", RIOTS, "Mob violence"),
-        (
-            r"\b(?:protests?|protesters|protestors|protested|demonstrations?|demonstrators|rall(?:y|ies)|sit-ins?)\b",
-            PROTESTS,
-            "Peaceful protest",
-        ),
-        (
-            r"\b(?:loot(?:ed|ing)|vandali[sz](?:ed|ing)|torched|set\s+fire\s+to|burned\s+(?:down\s+)?(?:\w+\s+)?(?:homes|houses|shops)|"
-            r"attacked\s+(?:\w+\s+){0,2}(?:shops|homes|houses|residences|property|properties|cars|stores))\b",
-            SD,
-            "Looting/property destruction",
-        ),
-        (r"\b(?:arrested|detained|arrest\s+campaign|rounded\s+up)\b", SD, "Arrests"),
-        (
-            r"\b(?:launch(?:ed|ing|es)?\s+(?:a\s+|an\s+)?(?:new\s+)?(?:[\w-]+\s+){0,2}(?:operation|campaign)|"
-            r"halted\s+(?:\w+\s+)?operations|suspended\s+(?:\w+\s+)?operations|(?:second|new)\s+phase\s+of)\b",
-            SD,
-            "Change to group/activity",
-        ),
-        (r"\b(?:ceasefire|truce|peace\s+(?:deal|agreement)|signed\s+an?\s+agreement)\b", SD, "Agreement"),
-    ]
-]
-_EXCESSIVE_FORCE = re.compile(
-    r"\b(?:shot|shooting|shootings|opened\s+fire|live\s+(?:fire|ammunition|rounds)|gunfire|killed)\b", re.I
-)
-_INTERVENTION = re.compile(
-    r"\b(?:dispersed|tear\s+gas|arrested|crack(?:ing|ed)?\s+down|crackdown|beat(?:en)?|attacked|detained)\b",
-    re.I,
-)
-_BLOCKERS = re.compile(
-    r"\b(?:condemn\w*|denounc\w*|urg(?:ed|es|ing)|call(?:ed|s|ing)?\s+(?:on|for)|demand\w*|den(?:ied|ies|y)|"
-    r"threat(?:en|ened|ens)\s+to|warn(?:ed|s)?|would|could|might|if|plan(?:s|ned)?\s+to|vow(?:ed|s)?\s+to|"
-    r"accountable|prevent\w*|fears?|rumou?rs?|alleged(?:ly)?\s+planned|pushed|ask(?:ed|s)\s+to)\b",
-    re.I,
-)
-_CLAUSE_BREAK = re.compile(r"[,;:—–(]|\band\b|\bbut\b|\bafter\b|\bwhen\b|\bwhile\b", re.I)
 _ARMED_TYPES = {
     "state_forces",
     "militia",
@@ -125,14 +62,6 @@ _ARMED_TYPES = {
     "unknown_armed",
     "identity_militia",
     "external_forces",
-}
-_FAMILY = {
-    VAC: "violence",
-    BATTLES: "violence",
-    EXPLOSIONS: "violence",
-    RIOTS: "unrest",
-    PROTESTS: "unrest",
-    SD: "other",
 }
 
 
@@ -143,15 +72,25 @@ class _Candidate:
     sentence: Sentence
     span: Span
     rule: str
+    weak: bool = False  # typed only by what a generic verb hit ("attacked", "opened fire on")
     drafts: list[Draft] = field(default_factory=list)
     related: list[Draft] = field(default_factory=list)  # listed with the event, never counted in its toll
     sentences: list[Sentence] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
 
+    @property
+    def rank(self) -> int:
+        return RANK[self.sub_event_type] - (30 if self.weak else 0)
+
+    def retype(self, sub: str) -> None:
+        self.sub_event_type, self.event_type = sub, TYPE_OF[sub]
+
 
 def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
     candidates = _triggered(a)
+    _note_label(a, candidates)
     _attach_claims(a, drafts, candidates)
+    candidates = _absorb_concurrent(a, candidates)
     for _ in range(3):  # merging can make new merges possible (a total meets the sum of its parts)
         merged = _merge(a, candidates)
         if len(merged) == len(candidates):
@@ -162,6 +101,10 @@ def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
         event = _build(a, c, len(events))
         if event is not None:
             events.append(event)
+    if not events:
+        main = _main_candidate(candidates)
+        if main is not None and (event := _build(a, main, 0, placeless=True)) is not None:
+            events.append(event)
     return events
 
 
@@ -171,47 +114,87 @@ def _triggered(a: Analysis) -> list[_Candidate]:
         if a.is_caption(s) or a.is_headline(s):
             continue
         text = a.sentence_text(s)
+        if not _MAYBE_EVENT.search(text):
+            continue
+        actor_types = ActorTypes(
+            spans=tuple(
+                (m.evidence.span.start - s.span.start, m.evidence.span.end - s.span.start, m.actor.type)
+                for m in a.in_sentence(a.actors, s)
+                if m.actor
+            )
+        )
+        matches = [(m.start(), m.end(), t) for t in TRIGGERS for m in t.pattern.finditer(text)]
+        matches.sort(key=lambda x: (-RANK[x[2].sub_event_type], -(x[1] - x[0]), x[0]))
         taken: list[tuple[int, int]] = []
-        for pattern, event_type, sub in _TRIGGERS:
-            for m in pattern.finditer(text):
-                if any(m.start() < e and s_ < m.end() for s_, e in taken):
-                    continue
-                if _blocked(text, m.start()):
-                    continue
-                if event_type == PROTESTS and _protest_is_noise(text, m):
-                    continue
-                taken.append((m.start(), m.end()))
-                span = Span(doc_id=a.document.id, start=s.span.start + m.start(), end=s.span.start + m.end())
-                if event_type == PROTESTS:
-                    sub = _protest_subtype(text, m.start(), m.end())
-                out.append(
-                    _Candidate(
-                        event_type=event_type,
-                        sub_event_type=sub,
-                        sentence=s,
-                        span=span,
-                        rule=RULE_TRIGGER,
-                        sentences=[s],
-                        evidence=[Evidence(field="event_type", span=span, rule=RULE_TRIGGER)],
-                    )
+        for start, end, trigger in matches:
+            if any(start < e and s_ < end for s_, e in taken):
+                continue
+            if blocked(text, start, trigger):
+                continue
+            sub = classify(trigger, text, start, end, actor_types)
+            if sub is None:
+                continue
+            taken.append((start, end))
+            span = Span(doc_id=a.document.id, start=s.span.start + start, end=s.span.start + end)
+            out.append(
+                _Candidate(
+                    event_type=TYPE_OF[sub],
+                    sub_event_type=sub,
+                    sentence=s,
+                    span=span,
+                    rule=RULE_TRIGGER,
+                    weak=trigger.refine == "target" and sub in (CLASH, ATTACK),
+                    sentences=[s],
+                    evidence=[Evidence(field="event_type", span=span, rule=trigger.rule)],
                 )
+            )
     out.sort(key=lambda c: c.span.start)
     return _one_per_clause(a, out)
 
 
+# A sentence can only carry an event when one of these stems is in it: a cheap gate before the triggers.
+_MAYBE_EVENT = re.compile(
+    r"kill|dead|death|died|clash|fight|battle|attack|strike|struck|raid|bomb|shell|artiller|mortar|rocket|missile|"
+    r"warplane|jet|drone|aircraft|helicopter|pounded|hit|"
+    r"explo|blast|mine|IED|grenade|fire|shot|shoot|sniper|gun|massacr|execut|murder|assassin|slaughter|lynch|"
+    r"stab|beat|tortur|rape|sexual|abduct|kidnap|disappear|hostage|protest|demonstrat|rall|sit-in|march|vigil|"
+    r"strike|gather|slogan|block|riot|mob|molotov|hurl|threw|stone|tire|tyre|loot|plunder|pillag|demolish|raze|"
+    r"bulldoz|arson|torch|vandal|burn|confiscat|seiz|uproot|trees|defus|dismantl|intercept|weapon|arrest|detain|"
+    r"detention|custody|captur|control|gain|advance|overran|liberat|establish|base|headquarters|barracks|"
+    r"agreement|deal|truce|ceasefire|cease-fire|prisoner|handed|reinforcement|deploy|fortif|curfew|lockdown|"
+    r"measures|ban|defect|recruit|operation|campaign|siege|besieg|checkpoint|closed|remnants|unexploded|"
+    r"ordnance|ambush|incursion|offensive|infiltrat|assault|wound|injur|casualt|toll|victim|bodies|body|lives|"
+    r"storm|target|violence|pogrom|crackdown|disperse|tear gas|coded as",
+    re.I,
+)
+
+
 def _one_per_clause(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
     """Concurrent tactics in one clause are one event of the higher type (ACLED precedence)."""
-    order = {sub: i for i, (_, _, sub) in enumerate(_TRIGGERS)}
     kept: list[_Candidate] = []
     for c in cands:
         prev = kept[-1] if kept else None
-        if (
+        same_clause = (
             prev is not None
             and prev.sentence.index == c.sentence.index
             and not _CLAUSE_SPLIT.search(a.text[prev.span.end : c.span.start])
-            and _FAMILY[prev.event_type] == _FAMILY[c.event_type]
+        )
+        if (
+            same_clause
+            and DISRUPTED in (prev.sub_event_type, c.sub_event_type)
+            and EXPLOSIONS
+            in (
+                prev.event_type,
+                c.event_type,
+            )
         ):
-            winner = prev if order.get(prev.sub_event_type, 99) <= order.get(c.sub_event_type, 99) else c
+            # "defused a roadside bomb": the weapon named is the one that did not go off
+            winner = prev if prev.sub_event_type == DISRUPTED else c
+            winner.evidence = prev.evidence + c.evidence
+            kept[-1] = winner
+            continue
+        if same_clause and FAMILY[prev.event_type] == FAMILY[c.event_type]:
+            winner = prev if prev.rank >= c.rank else c
             winner.evidence = prev.evidence + c.evidence
             kept[-1] = winner
             continue
@@ -222,33 +205,79 @@ def _one_per_clause(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
 _CLAUSE_SPLIT = re.compile(r"[;:]|,\s+(?:and|while|as|but)\b|\.\s", re.I)
 
 
-def _protest_is_noise(text: str, m: re.Match[str]) -> bool:
-    before = text[max(0, m.start() - 40) : m.start()]
-    return bool(
-        re.search(r"\b(?:urg\w+|call\w*\s+(?:for|on)|plan\w*|threaten\w*)\s+(?:\w+\s+){0,3}$", before, re.I)
+def _note_label(a: Analysis, cands: list[_Candidate]) -> None:
+    """A report that opens with its sub-type ("Arrests: On 5 May ...") is an event of that sub-type."""
+    m = NOTE_LABEL.match(a.text)
+    sub = NOTE_LABELS.get(m.group(1).strip().lower()) if m else None
+    if m is None or sub is None or not a.sentences:
+        return
+    first = a.sentences[0]
+    span = Span(doc_id=a.document.id, start=m.start(1), end=m.end(1))
+    evidence = Evidence(field="event_type", span=span, rule=RULE_NOTE_LABEL)
+    own = [c for c in cands if c.sentence.index == first.index]
+    if own:
+        c = min(own, key=lambda c: c.span.start)
+        c.retype(sub)
+        c.evidence.append(evidence)
+        for other in own:
+            if other is not c and other.event_type == SD:
+                cands.remove(other)
+        return
+    cands.insert(
+        0,
+        _Candidate(
+            event_type=TYPE_OF[sub],
+            sub_event_type=sub,
+            sentence=first,
+            span=span,
+            rule=RULE_NOTE_LABEL,
+            sentences=[first],
+            evidence=[evidence],
+        ),
     )
 
 
-def _protest_subtype(text: str, start: int, end: int) -> str:
-    window = text[max(0, start - 80) : end + 120]
-    if _EXCESSIVE_FORCE.search(window):
-        return "Excessive force against protesters"
-    if _INTERVENTION.search(window):
-        return "Protest with intervention"
-    return "Peaceful protest"
+def _absorb_concurrent(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
+    """Arrests or looting told in the same or the next sentence as a battle, an attack or a protest
+    are part of it (ACLED: one event of the higher type), as is a generic "attacked" beside a named tactic."""
+    out = list(cands)
+    for c in cands:
+        secondary = c.sub_event_type in (ARRESTS, LOOTING) or c.weak
+        if not secondary or (c.drafts and any(d.claim.killed_or_injured == "killed" for d in c.drafts)):
+            continue
+        hosts = [
+            h
+            for h in out
+            if h is not c
+            and h.rank > c.rank
+            and (h.event_type != SD)
+            and 0 <= c.sentence.index - h.sentence.index <= 1
+            and _same_paragraph(a, h.sentence, c.sentence)
+            and _compatible_places(a, h, c)
+        ]
+        if not hosts:
+            continue
+        host = min(hosts, key=lambda h: abs(h.span.start - c.span.start))
+        if c.sub_event_type == ARRESTS and host.event_type == PROTESTS and host.sub_event_type == PEACEFUL:
+            host.retype(INTERVENTION)
+        host.drafts += c.drafts
+        host.related += c.related
+        host.evidence += c.evidence
+        host.sentences += [s for s in c.sentences if s not in host.sentences]
+        out.remove(c)
+    return out
 
 
-def _blocked(text: str, at: int) -> bool:
-    """A denial, threat, condemnation or hypothetical governs the trigger in its clause."""
-    clause_start = 0
-    for m in _CLAUSE_BREAK.finditer(text, 0, at):
-        clause_start = m.end()
-    head = text[max(clause_start, at - 70) : at]
-    return bool(_BLOCKERS.search(head)) or bool(re.search(r"\bto\s+$", head)) or _statement_sentence(text)
+def _same_paragraph(a: Analysis, x: Sentence, y: Sentence) -> bool:
+    return a.paragraph_of(x) == a.paragraph_of(y)
 
 
-def _statement_sentence(text: str) -> bool:
-    return bool(re.search(r"\b(?:condemn\w*|denounc\w*)\b", text, re.I))
+def _main_candidate(cands: list[_Candidate]) -> _Candidate | None:
+    """The event a report leads with, when no event could be placed: the first, the highest on ties."""
+    if not cands:
+        return None
+    first = min(c.sentence.index for c in cands)
+    return max((c for c in cands if c.sentence.index == first), key=lambda c: (c.rank, -c.span.start))
 
 
 def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) -> None:
@@ -273,7 +302,7 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
         civilian = c.category == "civilians" or c.victim_group is not None
         if (
             target is not None
-            and _FAMILY[target.event_type] == "violence"
+            and FAMILY[target.event_type] == "violence"
             and not (target.event_type == BATTLES and civilian)
         ):
             target.drafts.append(d)
@@ -346,7 +375,7 @@ def _type_for_claim(a: Analysis, d: Draft, cands: list[_Candidate]) -> tuple[str
     near = [
         x
         for x in cands
-        if abs(x.sentence.index - d.sentence.index) <= 1 and _FAMILY[x.event_type] == "violence"
+        if abs(x.sentence.index - d.sentence.index) <= 1 and FAMILY[x.event_type] == "violence"
     ]
     if near:
         best = min(near, key=lambda x: abs(x.sentence.index - d.sentence.index))
@@ -449,7 +478,27 @@ def _admin1_of(a: Analysis, c: _Candidate) -> tuple[tuple[str, ...], list[Mentio
                 places,
                 [Evidence(field="admin1", span=m.evidence.span, rule=RULE_PLACE) for m in places],
             )
+    if _killed(c) and all(d.claim.scope == "incident" for d in _killed(c)):
+        main = _main_admin1(a)
+        if main is not None:
+            return (
+                (main.place.admin1,),
+                [],
+                [Evidence(field="admin1", span=main.evidence.span, rule=RULE_PLACE_DOCUMENT, confidence=0.5)],
+            )
     return (), [], []
+
+
+def _main_admin1(a: Analysis) -> Mention | None:
+    """The governorate a report is mostly about (at least half its placed mentions), for a toll told without a place."""
+    placed = [m for m in a.places if m.place and m.place.admin1]
+    if not placed:
+        return None
+    counts = Counter(m.place.admin1 for m in placed)
+    name, n = counts.most_common(1)[0]
+    if n * 2 < len(placed):
+        return None
+    return next(m for m in placed if m.place.admin1 == name)
 
 
 def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
@@ -573,38 +622,45 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
     return min(counts), min(counts), max(counts), killed
 
 
-def _build(a: Analysis, c: _Candidate, n: int) -> EventMention | None:
+def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> EventMention | None:
+    """The event a candidate stands for, or None when it cannot be placed (unless `placeless`: the
+    one event a report is about is kept with its country alone)."""
     doc = a.document
     admin1, places, place_ev = _admin1_of(a, c)
-    if not admin1 and not c.drafts:
+    if not admin1 and not c.drafts and not placeless:
         return None
-    if c.rule == RULE_TRIGGER and not _killed(c) and any(d.claim.scope == "incident" for d in c.related):
+    if c.rule != RULE_FROM_CLAIM and not _killed(c) and any(d.claim.scope == "incident" for d in c.related):
         return None  # a day's total told province by province: the provinces are the events
     place = _best_place(a, admin1, places)
     date, date_ev = _date_of(a, c)
     actor1, actor2, victims = _actors(a, c)
     fatalities, low, high, used = _fatalities(c)
+    coded = _coded_fatalities(a, c)
+    if coded is not None:
+        fatalities, low, high = coded[0], coded[0], max(coded[0], high or 0)
     event_type, sub = c.event_type, c.sub_event_type
-    if event_type == SD and sub == "Looting/property destruction" and actor1 is None:
-        event_type, sub = RIOTS, "Mob violence"
-    if event_type == PROTESTS and sub == "Peaceful protest" and fatalities > 0:
-        sub = "Excessive force against protesters"
+    if sub == ATTACK and used and all(d.claim.category in ("security_forces", "fighters") for d in used):
+        event_type, sub = BATTLES, CLASH  # the dead were armed: a fight, not violence against civilians
+    if sub == OTHER and fatalities:
+        fatalities, low = 0, 0  # remnants of past wars: the casualties are no fatalities of this conflict
+    if event_type == PROTESTS and sub == PEACEFUL and fatalities > 0:
+        sub = EXCESSIVE
     civilian_targeting = event_type == VAC or (
         event_type in (EXPLOSIONS, PROTESTS)
-        and (
-            any(d.claim.category == "civilians" for d in used) or sub == "Excessive force against protesters"
-        )
+        and (any(d.claim.category == "civilians" for d in used) or sub == EXCESSIVE)
     )
     victim_group = next((d.claim.victim_group for d in used if d.claim.victim_group), None)
     if victim_group is None and victims is not None and c.rule == RULE_TRIGGER:
         victim_group = victims.actor.name
     a1_name, a1_type = (actor1.actor.name, actor1.actor.type) if actor1 else _default_actor1(event_type)
     a2_name, a2_type = (actor2.actor.name, actor2.actor.type) if actor2 else _default_actor2(event_type, sub)
-    if event_type == PROTESTS and sub != "Peaceful protest" and actor1 is not None:
+    if event_type == PROTESTS and sub != PEACEFUL and actor1 is not None:
         pass
     elif event_type == PROTESTS:
         a1_name, a1_type, a2_name, a2_type = "Protesters", "protesters", None, None
     country = place.country if place else _document_country(a)
+    if not admin1:
+        place_ev = []
     evidence = [
         *c.evidence,
         *[Evidence(field="sentence", span=s.span, rule=RULE_TRIGGER) for s in c.sentences],
@@ -623,6 +679,12 @@ def _build(a: Analysis, c: _Candidate, n: int) -> EventMention | None:
             else []
         ),
         *[Evidence(field="fatalities", span=d.claim.span, rule=RULE_FATALITIES) for d in used],
+        *([Evidence(field="fatalities", span=coded[1], rule=RULE_CODED_FATALITIES)] if coded else []),
+        *(
+            [Evidence(field="event", span=c.sentence.span, rule=RULE_MAIN, confidence=0.5)]
+            if placeless
+            else []
+        ),
     ]
     if not date_ev and date.start is not None:
         evidence.append(
@@ -675,7 +737,38 @@ def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> 
 
 def _document_country(a: Analysis) -> str | None:
     countries = [m.place.country for m in a.places if m.place]
-    return Counter(countries).most_common(1)[0][0] if countries else None
+    if countries:
+        return Counter(countries).most_common(1)[0][0]
+    from vigil.extract.actors import lexicon
+    from vigil.geo import Gazetteer
+
+    hints = Counter(lexicon().countries_of(a.actors))
+    if hints:
+        return Gazetteer.default().country_of(hints.most_common(1)[0][0])
+    return None
+
+
+# ACLED notes state the count they code when the report gives none: "Unknown fatalities coded as 10",
+# and how it was spread: "... and split between 3 locations" (each of them gets its share).
+_CODED = re.compile(
+    r"\b(?:fatalit\w*|deaths?|killed)\b[^.;]{0,40}?\bcoded\s+as\s+(\d+)(?:[^.;]{0,40}?\b(?:between|across|among|"
+    r"into)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:locations|events|places|areas|days))?",
+    re.I,
+)
+_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _coded_fatalities(a: Analysis, c: _Candidate) -> tuple[int, Span] | None:
+    """The fatalities a coder's note states for this event, shared out when spread over several."""
+    start, end = a.paragraph_of(c.sentence)
+    m = _CODED.search(a.text, start, end)
+    if m is None:
+        return None
+    total = int(m.group(1))
+    parts = m.group(2)
+    k = int(parts) if parts and parts.isdigit() else _SMALL.get((parts or "").lower(), 1)
+    share = int(total / k + 0.5)
+    return share, Span(doc_id=a.document.id, start=m.start(), end=m.end())
 
 
 def _default_actor1(event_type: str) -> tuple[str | None, str | None]:
@@ -687,8 +780,8 @@ def _default_actor1(event_type: str) -> tuple[str | None, str | None]:
 
 
 def _default_actor2(event_type: str, sub: str) -> tuple[str | None, str | None]:
-    if event_type == VAC or sub == "Looting/property destruction":
+    if event_type == VAC or sub == LOOTING:
         return "Civilians", "civilians"
-    if event_type == PROTESTS and sub != "Peaceful protest":
+    if event_type == PROTESTS and sub != PEACEFUL:
         return "Protesters", "protesters"
     return None, None

@@ -23,6 +23,8 @@ RULE_DIGITS = "numbers.digits@1"
 RULE_WORDS = "numbers.words@1"
 RULE_VAGUE = "numbers.vague@1"
 RULE_RANGE = "numbers.range@1"
+RULE_SINGULAR = "numbers.singular@1"  # "a civilian", "an officer": one person
+RULE_PRONOUN = "numbers.pronoun@1"  # "killing him": one person
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +91,34 @@ _CANDIDATE = re.compile(
     rf"(?P<vague>{_VAGUE_PATTERN})|(?P<dozen>{_DOZEN})|(?P<digits>{_DIGITS})|(?P<words>{_WORDS})", re.I
 )
 _NEEDS_NOUN = {"several", "a few", "few", "many", "numerous", "a handful", "scores"}
+# A cheap test before the full search: no digit, number word, vague amount, article or pronoun, no count.
+_HAS_NUMBER = re.compile(
+    rf"\d|{_WORD}|\b(?:dozen|dozens|scores|hundreds|thousands|millions|several|few|many|numerous|handful|a|an|"
+    r"him|her)\b",
+    re.I,
+)
+
+# A person counted by the article alone: "a civilian", "an elderly man", "a member of the police".
+# fmt: off
+PERSON_SINGULARS = {
+    "civilian", "man", "woman", "child", "boy", "girl", "baby", "infant", "toddler", "teenager", "youth", "resident",
+    "villager", "farmer", "shepherd", "driver", "journalist", "reporter", "photographer", "doctor", "nurse",
+    "paramedic", "medic", "teacher", "student", "worker", "citizen", "merchant", "trader", "vendor", "engineer",
+    "pharmacist", "lawyer", "activist", "mayor", "imam", "sheikh", "mukhtar", "official", "employee", "prisoner",
+    "detainee", "soldier", "officer", "policeman", "guard", "member", "fighter", "militant", "militiaman", "rebel",
+    "insurgent", "jihadist", "commander", "leader", "collaborator", "dealer", "smuggler", "person", "individual",
+    "pedestrian", "passenger", "worshipper", "relative", "father", "mother", "son", "daughter", "brother", "sister",
+    "husband", "wife", "cousin", "nephew", "niece", "gunman", "recruit", "conscript", "defector", "elder",
+}
+# fmt: on
+_SINGULAR = re.compile(
+    r"\b(?:a|an)\s+(?=(?:[\w’'-]+\s+){0,3}?(?:" + "|".join(sorted(PERSON_SINGULARS)) + r")\b)", re.I
+)
+_PRONOUN = re.compile(
+    r"\b(?:killing|killed|kills|shot\s+dead|shooting\s+dead|executing|executed|murdering|murdered|"
+    r"injuring|injured|wounding|wounded)\s+(him|her)\b",
+    re.I,
+)
 
 
 def parse_number(text: str) -> int | None:
@@ -264,6 +294,17 @@ def _noun(text: str, pos: int, count: int) -> tuple[_Word, _Word] | tuple[None, 
     return None, None
 
 
+def _person_noun(text: str, pos: int) -> tuple[_Word, _Word] | tuple[None, None]:
+    """After "a"/"an": the first person word within four ("a former regime soldier" -> "soldier")."""
+    words = _words_after(text, pos, limit=4)
+    for j, w in enumerate(words):
+        if w.lower in PERSON_SINGULARS:
+            return _with_modifier(words, 0, j)
+        if w.lower in _STOP:
+            break
+    return None, None
+
+
 def _with_modifier(words: list[_Word], first: int, head: int) -> tuple[_Word, _Word]:
     if head > first and words[head - 1].lower in _COMPOUND_MODIFIERS:
         return words[head - 1], words[head]
@@ -282,17 +323,24 @@ class _Number:
     text: str
 
 
-def _blocked_spans(text: str) -> list[tuple[int, int]]:
+def _blocked_spans(text: str, dates: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
     spans = [m.span() for m in _URL.finditer(text)]
     spans += [m.span() for m in _CLOCK.finditer(text)]
-    for d in find_dates(text, doc_id="", published=None):
-        spans.append((d.evidence.span.start, d.evidence.span.end))
-    return spans
+    if dates is None:
+        dates = [
+            (d.evidence.span.start, d.evidence.span.end) for d in find_dates(text, doc_id="", published=None)
+        ]
+    return spans + dates
 
 
-def _numbers(text: str) -> list[_Number]:
-    blocked = _blocked_spans(text)
-    found: list[_Number] = []
+def _numbers(text: str, dates: list[tuple[int, int]] | None = None) -> list[_Number]:
+    blocked = _blocked_spans(text, dates)
+    found: list[_Number] = [
+        _Number(
+            start=m.start(), end=m.start() + len(m.group().split()[0]), value=1, kind="single", text=m.group()
+        )
+        for m in _SINGULAR.finditer(text)
+    ]
     for m in _CANDIDATE.finditer(text):
         kind = m.lastgroup or ""
         start, end = m.span()
@@ -304,7 +352,13 @@ def _numbers(text: str) -> list[_Number]:
         if value is None:
             continue
         found.append(_Number(start=start, end=end, value=value, kind=kind, text=text[start:end]))
-    return found
+    numbers = [n for n in found if n.kind != "single"]
+    singles = [
+        n
+        for n in found
+        if n.kind == "single" and not any(o.start < n.end + 12 and n.start < o.end for o in numbers)
+    ]
+    return sorted(numbers + singles, key=lambda n: n.start)
 
 
 def _shortest_words(text: str, start: int, end: int) -> tuple[int, int, int | None]:
@@ -321,6 +375,8 @@ def _not_a_count(text: str, n: _Number) -> bool:
     distances, ranks, ids, and pieces of other tokens ("F-16", "3rd", "12/03")."""
     before = text[max(0, n.start - 40) : n.start]
     after = text[n.end : n.end + 40]
+    if n.kind == "single":
+        return False
     if n.kind == "vague":
         return bool(_VAGUE_DURATION.match(after))  # "several years", "hundreds of years", "many times"
     if re.match(r"[A-Za-z]|-[A-Za-z]|[.:/]\d", after) or re.search(r"[A-Za-z]-?$|[+]$", before):
@@ -357,7 +413,7 @@ def _qualifier_before(text: str, start: int) -> tuple[str, int] | None:
 
 def _range_end(text: str, numbers: list[_Number], i: int) -> tuple[_Number, int] | None:
     """ "between 2,300 and 2,400", "20-30", "two or three": the upper number and where the range starts."""
-    if i + 1 >= len(numbers) or "vague" in (numbers[i].kind, numbers[i + 1].kind):
+    if i + 1 >= len(numbers) or {"vague", "single"} & {numbers[i].kind, numbers[i + 1].kind}:
         return None
     low, high = numbers[i], numbers[i + 1]
     gap = text[low.end : high.start]
@@ -374,9 +430,12 @@ def _range_end(text: str, numbers: list[_Number], i: int) -> tuple[_Number, int]
     return None
 
 
-def find_quantities(text: str) -> list[QuantityMatch]:
-    """Every number in `text` that counts people or things, with its qualifier and noun, in text order."""
-    numbers = _numbers(text)
+def find_quantities(text: str, *, dates: list[tuple[int, int]] | None = None) -> list[QuantityMatch]:
+    """Every number in `text` that counts people or things, with its qualifier and noun, in text order.
+    `dates`: the spans of the date expressions in `text`, when the caller has them already."""
+    if not _HAS_NUMBER.search(text):
+        return []
+    numbers = _numbers(text, dates)
     matches: list[QuantityMatch] = []
     i = 0
     while i < len(numbers):
@@ -393,6 +452,21 @@ def find_quantities(text: str) -> list[QuantityMatch]:
         match = _quantity(text, low, high, start, ranged=ranged is not None)
         if match is not None:
             matches.append(match)
+    for m in _PRONOUN.finditer(text):
+        if not any(q.start <= m.start(1) < q.end for q in matches):
+            matches.append(
+                QuantityMatch(
+                    start=m.start(1),
+                    end=m.end(1),
+                    quantity=Quantity(count=1, qualifier="exact", noun=m.group(1).lower()),
+                    number_start=m.start(1),
+                    number_end=m.end(1),
+                    noun_start=m.start(1),
+                    noun_end=m.end(1),
+                    rule=RULE_PRONOUN,
+                )
+            )
+    matches.sort(key=lambda q: q.start)
     return matches
 
 
@@ -405,7 +479,16 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
         qualifier, end = after.lastgroup, after.end()
     if low.kind == "vague":
         qualifier = "vague"
-    first, head = _noun(text, end, low.value)
+    if low.kind == "single":
+        qualifier = "exact"
+        if _qualifier_before(text, start) is None:
+            start = low.start
+    if low.kind == "single":
+        first, head = _person_noun(text, end)
+        if head is None:
+            return None
+    else:
+        first, head = _noun(text, end, low.value)
     if low.kind == "vague":
         if head is None and low.text.lower() in _NEEDS_NOUN:
             return None  # "many" alone is not a count; "many residents" is
@@ -425,7 +508,9 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
     rule = (
         RULE_RANGE
         if ranged
-        else {"vague": RULE_VAGUE, "words": RULE_WORDS, "dozen": RULE_WORDS}.get(low.kind, RULE_DIGITS)
+        else {"vague": RULE_VAGUE, "words": RULE_WORDS, "dozen": RULE_WORDS, "single": RULE_SINGULAR}.get(
+            low.kind, RULE_DIGITS
+        )
     )
     return QuantityMatch(
         start=start,

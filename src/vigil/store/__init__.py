@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 import platformdirs
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, case, create_engine, func, or_, select
+from sqlalchemy import Engine, Table, and_, create_engine, func, or_, select
 
 from vigil.model import (
     Claim,
@@ -197,17 +197,19 @@ class Store:
                 conn.scalars(select(documents.c.content_hash).where(documents.c.content_hash.in_(hashes)))
             )
             stored = duplicates = n_events = n_claims = 0
+            children: dict = defaultdict(list)
             for extraction in sorted(batch, key=lambda x: x.document.content_hash):
                 if extraction.document.content_hash in known:
                     duplicates += 1
                     continue
                 known.add(extraction.document.content_hash)
-                if not _insert(conn, extraction):
+                if not _insert(conn, extraction, children):
                     duplicates += 1
                     continue
                 stored += 1
                 n_events += len(extraction.events)
                 n_claims += len(extraction.claims)
+            _insert_children(conn, children)
         return WriteResult(stored=stored, duplicates=duplicates, events=n_events, claims=n_claims)
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
@@ -234,20 +236,26 @@ class Store:
     def events(self, flt: EventFilter = EventFilter()) -> list[EventRecord]:
         """Events matching `flt`, by start date. Reviewed values overlay the machine's (filters and
         order see them too) and rejected events are left out, unless `flt.machine`."""
-        start = _column("date_start", flt)
-        query = _event_select(flt, events).order_by(start.is_(None), start, events.c.id)
-        if flt.limit is not None:
-            query = query.limit(flt.limit)
-        if flt.offset:
-            query = query.offset(flt.offset)
+        end = None if flt.limit is None else flt.offset + flt.limit
+        found = []
         with self.engine.connect() as conn:
-            records = _event_records(conn, list(conn.execute(query).mappings()))
+            for side, query in _parts(flt, lambda side: [events.c.id, side.values.c.date_start]):
+                day = side.values.c.date_start
+                query = query.order_by(day.is_(None), day, events.c.id)
+                found += conn.execute(query if end is None else query.limit(end)).all()
+            found.sort(key=lambda row: (row[1] is None, row[1] or date.min, row[0]))
+            ids = [row[0] for row in found[flt.offset : end]]
+            rows = {}
+            for chunk in _chunks(ids):
+                query = select(events).where(events.c.id.in_(chunk))
+                rows.update((r["id"], r) for r in conn.execute(query).mappings())
+            records = _event_records(conn, [rows[i] for i in ids])
             return records if flt.machine else _overlaid(conn, records)
 
     def count_events(self, flt: EventFilter = EventFilter()) -> int:
         """How many events `events(flt)` gives without its limit and offset."""
         with self.engine.connect() as conn:
-            return conn.scalar(_event_select(flt, func.count()))
+            return sum(conn.scalar(query) for _side, query in _parts(flt, lambda _side: [func.count()]))
 
     def event(self, event_id: str) -> EventRecord | None:
         """One event with its reviewed values, rejected or not."""
@@ -258,45 +266,32 @@ class Store:
 
     def event_days(self, flt: EventFilter = EventFilter()) -> list[DayCount]:
         """Events and fatalities per start date of the dated events matching `flt` (limit ignored)."""
-        day = _column("date_start", flt)
-        query = (
-            _event_select(flt, day, func.count(), func.sum(_column("fatalities", flt)))
-            .where(day.is_not(None))
-            .group_by(day)
-            .order_by(day)
-        )
+        totals: dict[date, list[int]] = defaultdict(lambda: [0, 0])
         with self.engine.connect() as conn:
-            return [
-                DayCount(day=_as_date(d), events=n, fatalities=int(f or 0)) for d, n, f in conn.execute(query)
-            ]
+            for side, query in _parts(
+                flt, lambda side: [side.values.c.date_start, func.count(), func.sum(side.values.c.fatalities)]
+            ):
+                day = side.values.c.date_start
+                for d, n, dead in conn.execute(query.where(day.is_not(None)).group_by(day)):
+                    totals[_as_date(d)][0] += n
+                    totals[_as_date(d)][1] += int(dead or 0)
+        return [DayCount(day=d, events=n, fatalities=dead) for d, (n, dead) in sorted(totals.items())]
 
     def facets(self, flt: EventFilter = EventFilter()) -> Facets:
         """Event types, governorates and victim groups of the events matching `flt`, commonest first."""
+
+        def counted(conn, value, *, admin1: bool = False) -> tuple[Facet, ...]:
+            totals: dict[str, int] = defaultdict(int)
+            for side, query in _parts(flt, lambda side: [value(side), func.count()], admin1=admin1):
+                for v, n in conn.execute(query.where(value(side).is_not(None)).group_by(value(side))):
+                    totals[v] += n
+            return _facets(totals.items())
+
         with self.engine.connect() as conn:
-
-            def counted(column) -> tuple[Facet, ...]:
-                query = _event_select(flt, column, func.count()).where(column.is_not(None)).group_by(column)
-                return _facets(conn.execute(query))
-
-            if flt.machine:
-                governorates = counted(event_admin1.c.admin1)
-            else:
-                totals: dict[str, int] = defaultdict(int)
-                unreviewed = _event_select(flt, event_admin1.c.admin1, func.count()).where(
-                    event_review_state.c.event_id.is_(None)
-                )
-                reviewed = _event_select(flt, event_review_admin1.c.admin1, func.count())
-                for query, column in (
-                    (unreviewed, event_admin1.c.admin1),
-                    (reviewed, event_review_admin1.c.admin1),
-                ):
-                    for value, n in conn.execute(query.group_by(column)):
-                        totals[value] += n
-                governorates = _facets(totals.items())
             return Facets(
-                event_types=counted(_column("event_type", flt)),
-                governorates=governorates,
-                victim_groups=counted(_column("victim_group", flt)),
+                event_types=counted(conn, lambda side: side.values.c.event_type),
+                governorates=counted(conn, lambda side: side.admin1.c.admin1, admin1=True),
+                victim_groups=counted(conn, lambda side: side.values.c.victim_group),
             )
 
     # --- reviews -------------------------------------------------------------------
@@ -436,71 +431,64 @@ def _claim_conditions(flt: EventFilter) -> list:
     return conditions
 
 
-def _column(name: str, flt: EventFilter):
-    """An event column as queries see it: the reviewed value where there is one, unless `flt.machine`."""
-    if flt.machine:
-        return events.c[name]
+@dataclass(frozen=True, kw_only=True)
+class _Side:
+    """Where one part of an event query reads the values it filters on."""
+
+    values: Table  # events (the machine's values) or event_review_state (a reviewer's)
+    admin1: Table  # event_admin1 or event_review_admin1
+
+
+_MACHINE = _Side(values=events, admin1=event_admin1)
+_REVIEWED = _Side(values=event_review_state, admin1=event_review_admin1)
+
+
+def _parts(flt: EventFilter, columns: Callable[[_Side], list], *, admin1: bool = False) -> list:
+    """The events matching `flt` as (side, SELECT `columns(side)`) pairs whose results add up:
+    events never reviewed, filtered on their own columns (so the events indexes serve them),
+    and reviewed events, filtered on their reviewed values. `admin1` joins each event's
+    governorates. Callers order, group or count each part and merge the results."""
     state = event_review_state
-    return case((state.c.event_id.is_(None), events.c[name]), else_=state.c[name])
+
+    def part(side: _Side, source, *extra):
+        if admin1:
+            source = source.join(side.admin1, side.admin1.c.event_id == events.c.id)
+        return side, select(*columns(side)).select_from(source).where(*extra, *_event_conditions(flt, side))
+
+    if flt.machine:
+        return [part(_MACHINE, events)]
+    parts = []
+    if flt.reviewed != "only":
+        parts.append(part(_MACHINE, events, events.c.id.not_in(select(state.c.event_id))))
+    if flt.reviewed != "unreviewed":
+        shown = () if flt.include_rejected else (state.c.status != "rejected",)
+        parts.append(part(_REVIEWED, events.join(state, state.c.event_id == events.c.id), *shown))
+    return parts
 
 
-def _event_select(flt: EventFilter, *columns):
-    """SELECT `columns` from the events matching `flt`, joined to their review state unless machine."""
-    source = events
-    if not flt.machine:
-        source = source.outerjoin(event_review_state, event_review_state.c.event_id == events.c.id)
-    tables = {getattr(c, "table", None) for c in columns}
-    if event_admin1 in tables:
-        source = source.join(event_admin1, event_admin1.c.event_id == events.c.id)
-    if event_review_admin1 in tables:
-        source = source.join(event_review_admin1, event_review_admin1.c.event_id == events.c.id)
-    return select(*columns).select_from(source).where(*_event_conditions(flt))
-
-
-def _event_conditions(flt: EventFilter) -> list:
-    def col(name: str):
-        return _column(name, flt)
-
+def _event_conditions(flt: EventFilter, side: _Side = _MACHINE) -> list:
+    """`flt`'s conditions on the values `side` names (the review flags are `_parts`')."""
+    col = side.values.c
     conditions = []
     if flt.date_from:
-        conditions.append(func.coalesce(col("date_end"), col("date_start")) >= flt.date_from)
+        conditions.append(func.coalesce(col.date_end, col.date_start) >= flt.date_from)
     if flt.date_to:
-        conditions.append(col("date_start") <= flt.date_to)
+        conditions.append(col.date_start <= flt.date_to)
     if flt.governorate:
-        machine = events.c.id.in_(
-            select(event_admin1.c.event_id).where(event_admin1.c.admin1 == flt.governorate)
-        )
-        if flt.machine:
-            conditions.append(machine)
-        else:
-            reviewed = event_review_state.c.event_id.in_(
-                select(event_review_admin1.c.event_id).where(event_review_admin1.c.admin1 == flt.governorate)
-            )
-            conditions.append(or_(and_(event_review_state.c.event_id.is_(None), machine), reviewed))
+        governed = select(side.admin1.c.event_id).where(side.admin1.c.admin1 == flt.governorate)
+        conditions.append(events.c.id.in_(governed))
     if flt.event_type:
         wanted = flt.event_type.lower()
-        conditions.append(
-            or_(func.lower(col("event_type")) == wanted, func.lower(col("sub_event_type")) == wanted)
-        )
+        conditions.append(or_(func.lower(col.event_type) == wanted, func.lower(col.sub_event_type) == wanted))
     if flt.actor:
         pattern = f"%{flt.actor.lower()}%"
-        conditions.append(
-            or_(func.lower(col("actor1")).like(pattern), func.lower(col("actor2")).like(pattern))
-        )
+        conditions.append(or_(func.lower(col.actor1).like(pattern), func.lower(col.actor2).like(pattern)))
     if flt.min_fatalities is not None:
-        conditions.append(col("fatalities") >= flt.min_fatalities)
+        conditions.append(col.fatalities >= flt.min_fatalities)
     if flt.victim_group:
-        conditions.append(func.lower(col("victim_group")) == flt.victim_group.lower())
+        conditions.append(func.lower(col.victim_group) == flt.victim_group.lower())
     if flt.q and flt.q.split():
         conditions.append(_text_condition(events.c.doc_id, flt.q))
-    if not flt.machine:
-        status = event_review_state.c.status
-        if flt.reviewed == "only":
-            conditions.append(status.is_not(None))
-        elif flt.reviewed == "unreviewed":
-            conditions.append(status.is_(None))
-        if not flt.include_rejected:
-            conditions.append(or_(status.is_(None), status != "rejected"))
     return conditions
 
 
@@ -538,8 +526,16 @@ def _as_date(value) -> date:
 # --- row <-> record ------------------------------------------------------------
 
 
-def _insert(conn, x: Extraction) -> bool:
-    """Insert one extraction; False (and nothing inserted) when another writer stored its document."""
+# Child tables in the order their foreign keys allow.
+_CHILD_TABLES = (mentions, claims, claim_admin1, events, event_admin1, event_claims, evidence)
+
+
+def _insert(conn, x: Extraction, pending: dict | None = None) -> bool:
+    """Insert one extraction; False (and nothing inserted) when another writer stored its document.
+
+    The document row goes in at once (it decides); its children's rows are added to `pending`, for
+    `_insert_children` to write a whole batch's in one statement per table (now, when no `pending`)."""
+    rows = pending if pending is not None else defaultdict(list)
     doc = x.document
     inserted = conn.execute(
         dialect.insert_new(conn, documents, "content_hash"),
@@ -562,8 +558,7 @@ def _insert(conn, x: Extraction) -> bool:
     if inserted.rowcount == 0:
         return False
     if x.mentions:
-        conn.execute(
-            mentions.insert(),
+        rows[mentions].extend(
             [
                 {
                     "id": f"{doc.id}-m{i}",
@@ -581,10 +576,8 @@ def _insert(conn, x: Extraction) -> bool:
                 for i, m in enumerate(x.mentions)
             ],
         )
-    evidence_rows = []
     for c in x.claims:
-        conn.execute(
-            claims.insert(),
+        rows[claims].append(
             {
                 "id": c.id,
                 "doc_id": c.doc_id,
@@ -606,16 +599,11 @@ def _insert(conn, x: Extraction) -> bool:
                 "confidence": c.confidence,
             },
         )
-        if c.admin1:
-            conn.execute(
-                claim_admin1.insert(),
-                [{"claim_id": c.id, "position": i, "admin1": a} for i, a in enumerate(c.admin1)],
-            )
-        evidence_rows += _evidence_rows("claim", c.id, c.evidence)
+        rows[claim_admin1] += [{"claim_id": c.id, "position": i, "admin1": a} for i, a in enumerate(c.admin1)]
+        rows[evidence] += _evidence_rows("claim", c.id, c.evidence)
     for e in x.events:
         place = e.place
-        conn.execute(
-            events.insert(),
+        rows[events].append(
             {
                 "id": e.id,
                 "doc_id": e.doc_id,
@@ -647,20 +635,21 @@ def _insert(conn, x: Extraction) -> bool:
                 "confidence": e.confidence,
             },
         )
-        if e.admin1:
-            conn.execute(
-                event_admin1.insert(),
-                [{"event_id": e.id, "position": i, "admin1": a} for i, a in enumerate(e.admin1)],
-            )
-        if e.claim_ids:
-            conn.execute(
-                event_claims.insert(),
-                [{"event_id": e.id, "claim_id": cid, "position": i} for i, cid in enumerate(e.claim_ids)],
-            )
-        evidence_rows += _evidence_rows("event", e.id, e.evidence)
-    if evidence_rows:
-        conn.execute(evidence.insert(), evidence_rows)
+        rows[event_admin1] += [{"event_id": e.id, "position": i, "admin1": a} for i, a in enumerate(e.admin1)]
+        rows[event_claims] += [
+            {"event_id": e.id, "claim_id": cid, "position": i} for i, cid in enumerate(e.claim_ids)
+        ]
+        rows[evidence] += _evidence_rows("event", e.id, e.evidence)
+    if pending is None:
+        _insert_children(conn, rows)
     return True
+
+
+def _insert_children(conn, pending: dict) -> None:
+    """Write the child rows `_insert` collected: one multi-row INSERT per table."""
+    for table in _CHILD_TABLES:
+        if pending.get(table):
+            conn.execute(table.insert(), pending[table])
 
 
 def _evidence_rows(kind: str, owner_id: str, items: Sequence[Evidence]) -> list[dict]:
@@ -779,7 +768,9 @@ def _event_records(conn, rows: list) -> list[EventRecord]:
     docs = _documents(conn, {r["doc_id"] for r in rows})
     incident_of: dict[str, str] = {}
     for chunk in _chunks(ids):
-        for r in conn.execute(select(incident_events).where(incident_events.c.event_id.in_(chunk))).mappings():
+        for r in conn.execute(
+            select(incident_events).where(incident_events.c.event_id.in_(chunk))
+        ).mappings():
             incident_of[r["event_id"]] = r["incident_id"]
     records = []
     for r in rows:

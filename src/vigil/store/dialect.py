@@ -68,5 +68,6 @@ def insert_new(conn: Connection, table: Table, *conflict_columns: str):
     # psycopg reports an INSERT's rowcount only when SQLAlchemy is asked to keep it.
     return (
         dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=targets)
         .execution_options(preserve_rowcount=True)
     )

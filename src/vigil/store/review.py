@@ -5,7 +5,8 @@ A review confirms, edits or rejects one event. Every review is a new version row
 reviewed values and its status) overlays the machine's values wherever the store
 reads events, so the API and every export show what a reviewer decided. An overlaid
 event carries the review as evidence: `Evidence(field="review", rule="review.edited@3")`
-says "status edited, review version 3", and each reviewed field gets the same rule.
+says "status edited, review version 3", and each reviewed field gets the same rule (with an
+empty span at the start of the event's sentence: a review reads no words).
 
 Tokens are random strings shown once at creation; only their sha256 is stored.
 """
@@ -23,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, delete, select, update
 
-from vigil.export import DISORDER_TYPES
-from vigil.model import SCOPES, DateInterval, EventMention, EventRecord, Evidence, Place
+from vigil.model import SCOPES, DateInterval, EventMention, EventRecord, Evidence, Place, Span
 from vigil.store.dialect import WRITE_OPTION
 from vigil.store.schema import api_tokens, event_review_admin1, event_review_state, event_reviews
 
@@ -34,7 +34,15 @@ if TYPE_CHECKING:
 ACTIONS = ("confirm", "edit", "reject")
 STATUS_OF_ACTION = {"confirm": "confirmed", "edit": "edited", "reject": "rejected"}
 REVIEW_FIELD = "review"  # Evidence.field of the marker every reviewed event carries
-EVENT_TYPES = tuple(DISORDER_TYPES)
+# ACLED's six event types (as export.DISORDER_TYPES lists them; not imported, so export can import this).
+EVENT_TYPES = (
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Protests",
+    "Riots",
+    "Strategic developments",
+)
 TOKEN_PREFIX = "vigil_"
 MAX_REASON = 2000
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -323,7 +331,9 @@ def overlay(record: EventRecord, state: ReviewState | None) -> EventRecord:
     if state is None:
         return record
     event = apply_overrides(record.event, state.overrides)
-    span = record.event.sentence
+    # A review reads no words: an empty span at the start of the event's sentence.
+    sentence = record.event.sentence
+    span = Span(doc_id=sentence.doc_id, start=sentence.start, end=sentence.start)
     marks = tuple(
         Evidence(field=name, span=span, rule=state.rule) for name in (REVIEW_FIELD, *sorted(state.overrides))
     )

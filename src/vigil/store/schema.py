@@ -263,3 +263,73 @@ reconciled_documents = Table(
     metadata,
     Column("doc_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+# --- watch (migration 0004) --------------------------------------------------------
+
+# Each watched feed or sitemap: its settings, HTTP validators and health counters.
+watch_sources = Table(
+    "watch_sources",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # feed or sitemap
+    Column("outlet", Text),
+    Column("language", String(16)),
+    Column("interval", Integer, nullable=False),  # seconds between polls
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("checks", Integer, nullable=False),
+    Column("not_modified", Integer, nullable=False),  # polls answered 304
+    Column("failures", Integer, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_checked_at", DateTime(timezone=True)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("last_error_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+)
+
+# Every item a source listed, by feed GUID or URL: pending, fetching, fetched, failed or skipped.
+watch_items = Table(
+    "watch_items",
+    metadata,
+    Column("source", String(128), ForeignKey("watch_sources.name", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(2048), primary_key=True),
+    Column("url", Text),  # the page to fetch; none for a feed entry without a usable link
+    Column("ref", Text, nullable=False),  # the stored document's `source`, to find it after a crash
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("published", Date),  # from the feed entry or the sitemap's lastmod
+    Column("lastmod", String(64)),
+    Column("fallback", JSON),  # a feed entry's own text as a Document, used when its page fails
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("doc_id", String(32)),
+    Column("error", Text),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("fetched_at", DateTime(timezone=True)),
+)
+
+Index("ix_watch_items_state", watch_items.c.source, watch_items.c.state)
+Index("ix_watch_items_fetched_at", watch_items.c.fetched_at)
+
+# robots.txt per origin (scheme://host:port), fetched at most once a day.
+watch_robots = Table(
+    "watch_robots",
+    metadata,
+    Column("origin", String(512), primary_key=True),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+# Alerts already announced (printed, posted), so a restarted watcher does not announce them again.
+watch_alerts = Table(
+    "watch_alerts",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("rule", Text, nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("alert", JSON, nullable=False),
+)

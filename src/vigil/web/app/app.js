@@ -32,6 +32,7 @@
     governorateLayers: new Map(),
     scale: null,
     loads: 0,
+    focused: "",
   };
   const documents = new Map();
   let map = null;
@@ -174,7 +175,24 @@
       const c = path.getCenter();
       state.centroids.set(name, [c.lat, c.lng]);
     }
-    if (syria.length) map.fitBounds(L.featureGroup(syria).getBounds(), { padding: [10, 10] });
+    if (syria.length) {
+      state.home = L.featureGroup(syria).getBounds();
+      map.fitBounds(state.home, { padding: [10, 10] });
+    }
+  }
+
+  // Outline the governorate a filter picked and zoom to it; back to Syria when none is picked.
+  function focusGovernorate(name) {
+    if (!map || !state.governorateLayers.size || name === state.focused) return;
+    state.focused = name;
+    let focus = null;
+    for (const [admin1, path] of state.governorateLayers) {
+      const node = path.getElement();
+      if (node) node.classList.toggle("selected", admin1 === name);
+      if (admin1 === name) focus = path;
+    }
+    if (focus) map.fitBounds(focus.getBounds(), { padding: [30, 30], maxZoom: 9 });
+    else if (state.home) map.fitBounds(state.home, { padding: [10, 10] });
   }
 
   function position(item) {
@@ -268,7 +286,7 @@
     box.replaceChildren();
     const W = box.clientWidth || 800;
     const H = box.clientHeight || 150;
-    const m = { l: 40, r: 48, t: 10, b: 22 };
+    const m = { l: 40, r: 64, t: 10, b: 22 };
     box.setAttribute("viewBox", `0 0 ${W} ${H}`);
     if (!daysList.length) {
       state.scale = null;
@@ -508,8 +526,13 @@
     }
     const box = $("article-text");
     box.replaceChildren(...nodes);
+    // Scroll the evidence panel (not the page) so the highlighted words are in view.
     const target = box.querySelector("mark") || box.querySelector(".sentence");
-    if (target) target.scrollIntoView({ block: "center" });
+    const panel = $("evidence-panel");
+    if (target) {
+      const offset = target.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+      panel.scrollTop += offset - panel.clientHeight / 3;
+    }
   }
 
   // --- loading ---------------------------------------------------------------------
@@ -530,6 +553,7 @@
       state.page = 0;
       if (timeline || !state.timeline) state.timeline = (await getJSON(`/timeline?${filterParams({ brush: false })}`)).days;
       renderTimeline(state.timeline);
+      focusGovernorate($("f-governorate").value);
       renderMarkers();
       renderTable();
       const shown = state.items.length < state.total ? ` (map and table show the first ${state.items.length})` : "";

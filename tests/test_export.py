@@ -201,6 +201,8 @@ def test_acled_columns_are_acleds_then_vigils():
         "fatalities_high",
         "confidence",
         "source_url",
+        "review_status",
+        "review_version",
     ]
 
 

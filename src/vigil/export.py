@@ -66,6 +66,8 @@ ACLED_COLUMNS = (
     "fatalities_high",
     "confidence",
     "source_url",
+    "review_status",
+    "review_version",
 )
 
 UCDP_COLUMNS = (
@@ -138,6 +140,8 @@ VIGIL_COLUMNS = (
     "incident_id",
     "claim_ids",
     "evidence",
+    "review_status",
+    "review_version",
 )
 
 # ACLED inter codes by vigil actor type; a type not listed (others, unknown) has no code.
@@ -449,6 +453,7 @@ def acled_row(record: EventRecord) -> dict[str, Any]:
         "fatalities_high": event.fatalities_high,
         "confidence": event.confidence,
         "source_url": doc.url,
+        **_review_columns(record),
     }
 
 
@@ -544,7 +549,16 @@ def vigil_row(record: EventRecord) -> dict[str, Any]:
         "incident_id": record.incident_id,
         "claim_ids": list(event.claim_ids),
         "evidence": _sentence(record),
+        **_review_columns(record),
     }
+
+
+def _review_columns(record: EventRecord) -> dict[str, Any]:
+    """The review status and version of a reviewed event (empty when the machine's values stand)."""
+    from vigil.store.review import review_mark
+
+    mark = review_mark(record)
+    return {"review_status": mark.status if mark else None, "review_version": mark.version if mark else None}
 
 
 def guard_cell(text: str) -> str:

@@ -10,6 +10,7 @@ losslessly (the JSON Lines export and the store use them).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -303,6 +304,11 @@ def from_dict(cls: type[T], data: Any) -> T:
     return _decode(cls, data)
 
 
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    return typing.get_type_hints(tp)
+
+
 def _decode(tp: Any, data: Any) -> Any:
     if data is None:
         return None
@@ -318,7 +324,7 @@ def _decode(tp: Any, data: Any) -> Any:
     if tp is date:
         return date.fromisoformat(data)
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         kwargs = {
             f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data
         }

@@ -123,8 +123,8 @@ class _Unreadable(Exception):
 
 
 def normalise_text(text: str) -> str:
-    """The stored form of a text: "\\n" line endings and Unicode NFC, nothing else."""
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """The stored form of a text: "\\n" line endings, Unicode NFC and no NUL (no database keeps one)."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
 
 
 def content_hash(text: str) -> str:

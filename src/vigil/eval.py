@@ -891,22 +891,27 @@ def score_acled_row(row: AcledRow, events: Sequence[EventMention]) -> AcledItem:
 def evaluate_acled(path: Path, *, limit: int | None = None) -> EvalReport:
     """Each row's notes extracted (published = its event_date) and scored against its coded columns.
     Every ratio is over all rows: a row with no extracted event fails each field."""
-    items: list[AcledItem] = []
+    return _evaluate_rows("acled", path, read_acled(path), score_acled_row, ACLED_SCORES, limit=limit)
+
+
+def _evaluate_rows(kind, path: Path, rows, score_row, names, *, limit: int | None) -> EvalReport:
+    """Extract each row's text (published = the row's date) and score it; ratios are over all rows."""
+    items = []
     errors: list[Problem] = []
-    for n, row in enumerate(read_acled(path)):
+    for n, row in enumerate(rows):
         if limit is not None and n >= limit:
             break
-        got = _extract_text(row.text, name=f"acled-{row.id}", source=str(path), published=row.published)
+        got = _extract_text(row.text, name=f"{kind}-{row.id}", source=str(path), published=row.published)
         if isinstance(got, Problem):
             errors.append(got)
-        items.append(score_acled_row(row, got.events if isinstance(got, Extraction) else ()))
+        items.append(score_row(row, got.events if isinstance(got, Extraction) else ()))
     checks = [c for it in items for c in it.checks]
     scores = (
-        *accuracies(checks, ACLED_SCORES),
+        *accuracies(checks, names),
         ratio("no_event_rate", sum(it.n_events == 0 for it in items), len(items), higher_is_better=False),
     )
     return EvalReport(
-        kind="acled",
+        kind=kind,
         source=str(path),
         n_items=len(items),
         scores=scores,
@@ -1003,28 +1008,7 @@ def score_ucdp_row(row: UcdpRow, events: Sequence[EventMention]) -> UcdpItem:
 def evaluate_ucdp(path: Path, *, limit: int | None = None) -> EvalReport:
     """Each article extracted (published = source_date) and checked for the coded event; ratios are
     over all articles."""
-    items: list[UcdpItem] = []
-    errors: list[Problem] = []
-    for n, row in enumerate(read_ucdp(path)):
-        if limit is not None and n >= limit:
-            break
-        got = _extract_text(row.text, name=f"ucdp-{row.id}", source=str(path), published=row.published)
-        if isinstance(got, Problem):
-            errors.append(got)
-        items.append(score_ucdp_row(row, got.events if isinstance(got, Extraction) else ()))
-    checks = [c for it in items for c in it.checks]
-    scores = (
-        *accuracies(checks, UCDP_SCORES),
-        ratio("no_event_rate", sum(it.n_events == 0 for it in items), len(items), higher_is_better=False),
-    )
-    return EvalReport(
-        kind="ucdp",
-        source=str(path),
-        n_items=len(items),
-        scores=scores,
-        errors=tuple(errors),
-        items=tuple(items),
-    )
+    return _evaluate_rows("ucdp", path, read_ucdp(path), score_ucdp_row, UCDP_SCORES, limit=limit)
 
 
 # --- entry points ----------------------------------------------------------------------

@@ -24,7 +24,11 @@ RULE_CATEGORY = "claims.category@1"
 RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
-RULE_CARRIED = "claims.attribution_carried@1"
+RULE_CARRIED = "claims.attribution_carried@2"
+# "Fox News and the New York Times report ..." names its own (unlisted) source: nothing is carried over.
+_OWN_SOURCE = re.compile(
+    r"\W*(?:[A-Z][\w.’'-]*)(?:\s+(?:and|the|of|in|[A-Z][\w.’'()-]*)){0,8}\s+(?:report|reports|reported)\b"
+)
 RULE_PERIOD_CARRIED = (
     "claims.period_carried@1"  # "Since June 2019, ... attacks. These attacks claimed 927 lives"
 )
@@ -275,7 +279,8 @@ def find_claims(a: Analysis) -> list[Draft]:
             draft = _draft(a, s, text, q, previous, before_sentence, quantities, len(drafts))
             if draft is None:
                 continue
-            if draft.claim.claimant == "article" and carried and s.index - carried[1] <= 3:
+            own_source = bool(_OWN_SOURCE.match(text))
+            if draft.claim.claimant == "article" and carried and s.index - carried[1] <= 3 and not own_source:
                 carried = (carried[0], s.index)
                 draft = replace(
                     draft,

@@ -332,6 +332,12 @@ class AlertsOut(BaseModel):
     )
 
 
+class SourcesOut(BaseModel):
+    sources: list[dict[str, Any]] = Field(
+        description="Each watched source (see `vigil watch --status`): last success, last error, items today."
+    )
+
+
 class Health(BaseModel):
     status: str
 
@@ -924,6 +930,13 @@ def _routes(app: FastAPI, service: Service) -> None:
                 f"as_of must be between {ALERT_DAYS[0]} and {ALERT_DAYS[1]}", ("query", "as_of")
             )
         return {"alerts": [_finite(to_dict(a)) for a in pipeline.alerts(store, as_of=as_of)]}
+
+    @app.get("/sources", response_model=SourcesOut, tags=["watch"])
+    def list_sources():
+        """Health of the feeds and sitemaps `vigil watch` polls: last success, last error, items."""
+        from vigil import watch
+
+        return {"sources": [_finite(watch.status_json(x)) for x in watch.status(store)]}
 
     # --- dashboard (not part of the API schema) ---
 

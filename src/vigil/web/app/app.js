@@ -606,6 +606,29 @@
     await reload();
   }
 
-  window.vigil = { state, selectEvent, reload };
+  async function loadSources() {
+    const body = $("sources").querySelector("tbody");
+    try {
+      const { sources } = await getJSON("/sources");
+      body.replaceChildren(
+        ...sources.map((x) =>
+          el("tr", {}, [
+            el("td", { text: x.name }),
+            el("td", { text: x.last_success || "never" }),
+            el("td", { text: x.last_error ? `${x.last_error_at || ""} ${x.last_error}` : "" }),
+            el("td", { text: x.items_today }),
+            el("td", { text: x.items_total }),
+            el("td", { text: x.failures }),
+          ]),
+        ),
+      );
+      $("sources-note").hidden = sources.length > 0;
+    } catch (error) {
+      $("sources-note").textContent = `Could not load the watched sources: ${error.message}`;
+    }
+  }
+
+  window.addEventListener("DOMContentLoaded", loadSources);
+  window.vigil = { state, selectEvent, reload, loadSources };
   window.addEventListener("DOMContentLoaded", start);
 })();

@@ -301,3 +301,32 @@ def test_untrusted_text_is_shown_as_text(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-untrusted.png"))
     assert page.problems == []
+
+
+def test_incident_view_plots_each_claimants_toll_with_its_band(page, server):
+    incidents = _get(f"{server}/incidents?limit=500")["items"]
+    chosen = None
+    for inc in incidents:
+        toll = next((t for t in inc["tolls"] if t["category"] == "civilians"), None)
+        dated = [
+            p
+            for c in (toll or {}).get("claimants", [])
+            for p in c["history"]
+            if p["date"] and p["status"] != "partial"
+        ]
+        if toll and len(dated) >= 2 and inc["members"]:
+            chosen = (inc, toll, dated)
+            break
+    assert chosen, "the seeds and the sample give at least one incident with a running toll"
+    inc, toll, dated = chosen
+    page.evaluate("id => window.vigil.selectEvent(id)", inc["members"][0]["event_id"])
+    page.wait_for_selector("#incident:not([hidden])")
+    assert page.get_attribute("#incident", "data-incident-id") == inc["id"]
+    rows = page.locator("#inc-tolls tbody tr").all_inner_texts()
+    assert any(r.split()[0] == "civilians" and str(toll["best"]) in r for r in rows)
+    assert page.locator("#inc-chart circle").count() == len(dated)
+    assert page.locator("#inc-chart polyline").count() >= 1
+    assert page.locator("#inc-chart rect.toll-band").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-incident.png"))
+    assert page.problems == []

@@ -444,6 +444,7 @@
       state.doc = documents.get(docId);
       state.field = null;
       renderEvidence();
+      await renderIncident(detail.row.incident_id);
     } catch (error) {
       setStatus(`Could not load event ${id}: ${error.message}`, true);
     }
@@ -606,6 +607,116 @@
     await reload();
   }
 
+  const CLAIMANT_COLOURS = ["#c0392b", "#2471a3", "#7d3c98", "#d68910", "#117a65", "#5d6d7e"];
+
+  async function renderIncident(incidentId) {
+    const box = $("incident");
+    state.incident = null;
+    if (!incidentId) {
+      box.hidden = true;
+      return;
+    }
+    try {
+      const { incident } = await getJSON(`/incidents/${encodeURIComponent(incidentId)}`);
+      state.incident = incident;
+      box.hidden = false;
+      box.dataset.incidentId = incident.id;
+      $("inc-meta").textContent =
+        `${incident.id} · ${incident.date_start || "?"} – ${incident.date_end || "?"} · ` +
+        `${incident.sources.length} source(s) · ${incident.children.length} incident(s) inside` +
+        (incident.parent ? ` · inside ${incident.parent}` : "");
+      $("inc-tolls").querySelector("tbody").replaceChildren(
+        ...incident.tolls.map((t) =>
+          el("tr", {}, [
+            el("td", { text: t.category.replace("_", " ") }),
+            el("td", { text: t.low ?? "" }),
+            el("td", { text: t.best ?? "" }),
+            el("td", { text: t.high ?? "" }),
+          ]),
+        ),
+      );
+      const toll =
+        incident.tolls.find((t) => t.category === "civilians") || incident.tolls.find((t) => t.category === "total");
+      drawTollChart(toll);
+    } catch (error) {
+      box.hidden = true;
+      setStatus(`Could not load incident ${incidentId}: ${error.message}`, true);
+    }
+  }
+
+  function drawTollChart(toll) {
+    const chart = $("inc-chart");
+    const legend = $("inc-legend");
+    chart.replaceChildren();
+    legend.replaceChildren();
+    $("inc-chart-title").textContent = toll ? `${toll.category.replace("_", " ")}: each claimant's figures by date` : "";
+    if (!toll) return;
+    const lines = toll.claimants
+      .map((c) => ({
+        claimant: c.claimant,
+        points: c.history
+          .filter((p) => p.date && p.status !== "partial")
+          .map((p) => ({ day: Date.parse(p.date), count: p.count, status: p.status })),
+      }))
+      .filter((c) => c.points.length);
+    if (!lines.length) return;
+    const width = chart.clientWidth || 320;
+    const height = 150;
+    const pad = 30;
+    chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    const days = lines.flatMap((c) => c.points.map((p) => p.day));
+    const first = Math.min(...days);
+    const last = Math.max(...days);
+    const top = Math.max(toll.high || 0, ...lines.flatMap((c) => c.points.map((p) => p.count)), 1);
+    const x = (day) => (last === first ? width / 2 : pad + ((day - first) / (last - first)) * (width - 2 * pad));
+    const y = (count) => height - pad - (count / top) * (height - 2 * pad);
+    if (toll.low !== null && toll.high !== null) {
+      chart.append(
+        svg("rect", {
+          class: "toll-band",
+          x: pad,
+          width: width - 2 * pad,
+          y: y(toll.high),
+          height: Math.max(2, y(toll.low) - y(toll.high)),
+        }),
+      );
+    }
+    if (toll.best !== null) {
+      chart.append(svg("line", { class: "toll-best", x1: pad, x2: width - pad, y1: y(toll.best), y2: y(toll.best) }));
+      const label = svg("text", { class: "toll-label", x: width - pad, y: y(toll.best) - 4, "text-anchor": "end" });
+      label.textContent = `best ${toll.best}`;
+      chart.append(label);
+    }
+    lines.forEach((line, i) => {
+      const colour = CLAIMANT_COLOURS[i % CLAIMANT_COLOURS.length];
+      const running = line.points.filter((p) => p.status !== "relayed_late");
+      chart.append(
+        svg("polyline", {
+          class: "toll-line",
+          stroke: colour,
+          fill: "none",
+          points: running.map((p) => `${x(p.day)},${y(p.count)}`).join(" "),
+        }),
+      );
+      for (const p of line.points) {
+        const dot = svg("circle", { class: `toll-point ${p.status}`, cx: x(p.day), cy: y(p.count), r: 3.5, fill: colour });
+        const title = svg("title");
+        title.textContent = `${line.claimant}: ${p.count} on ${new Date(p.day).toISOString().slice(0, 10)} (${p.status})`;
+        dot.append(title);
+        chart.append(dot);
+      }
+      const item = el("li", { text: ` ${line.claimant}` });
+      item.prepend(svgSwatch(colour));
+      legend.append(item);
+    });
+  }
+
+  function svgSwatch(colour) {
+    const box = svg("svg", { width: 10, height: 10, viewBox: "0 0 10 10" });
+    box.append(svg("rect", { width: 10, height: 10, fill: colour }));
+    return box;
+  }
+
   async function loadSources() {
     const body = $("sources").querySelector("tbody");
     try {
@@ -629,6 +740,6 @@
   }
 
   window.addEventListener("DOMContentLoaded", loadSources);
-  window.vigil = { state, selectEvent, reload, loadSources };
+  window.vigil = { state, selectEvent, reload, loadSources, renderIncident };
   window.addEventListener("DOMContentLoaded", start);
 })();

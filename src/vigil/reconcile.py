@@ -272,19 +272,17 @@ def links(members: Sequence[Member]) -> list[PairScore]:
     return out
 
 
-def cluster(members: Sequence[Member]) -> list[list[Member]]:
-    """Greedy grouping over the links, best first; two mentions of one document never share a group."""
-    by_id = {m.event_id: m for m in members}
+def cluster(members: Sequence[Member], found: Sequence[PairScore]) -> list[list[Member]]:
+    """Greedy grouping over the links `found` (best first); a group's members are all compatible."""
     group = {m.event_id: m.event_id for m in members}
     items: dict[str, list[Member]] = {m.event_id: [m] for m in members}
-    for link in links(members):
+    for link in found:
         ga, gb = group[link.a], group[link.b]
         if ga == gb or not all(compatible(x, y) for x in items[ga] for y in items[gb]):
             continue
         for m in items[gb]:
             group[m.event_id] = ga
         items[ga] += items.pop(gb)
-    del by_id
     return sorted((sorted(g, key=lambda m: m.anchor) for g in items.values()), key=lambda g: g[0].anchor)
 
 
@@ -295,8 +293,8 @@ def incidents(records: Iterable[EventRecord], *, texts: dict[str, str] | None = 
     """All incidents of a set of event mentions: clustered, nested, counted."""
     records = list(records)
     members = [member(r) for r in records]
-    groups = cluster(members)
     all_links = links(members)
+    groups = cluster(members, all_links)
     sources = syndication(texts or {r.document.id: r.document.text for r in records})
     built = [_incident(g, all_links, sources) for g in groups]
     return nest(built, {m.event_id: m for m in members})

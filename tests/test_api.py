@@ -14,7 +14,7 @@ import shutil
 import threading
 import warnings
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,8 +22,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from vigil import pipeline, web
+from vigil import export, pipeline, web
 from vigil.api import CSV_COLUMNS, Writer, create_app
 from vigil.cli import main
 from vigil.store import EventFilter, Store, sqlite_url
@@ -314,6 +315,105 @@ def test_counts_pages_days_and_facets_agree_with_the_events_after_reviews(store)
     assert (edited.admin1, edited.fatalities, edited.date.start) == (("Homs",), 99, date(2025, 1, 2))
     machine = next(r for r in store.events(EventFilter(machine=True)) if r.event.id == ids[1]).event
     assert machine.fatalities != 99 or machine.admin1 != ("Homs",)
+
+
+# --- the in-memory event index (what `vigil serve` answers /events from) ------------------------
+
+
+def _sql_page(store: Store, flt: EventFilter) -> tuple[int, list]:
+    return store.count_events(flt), [export.event_row(r) for r in store.events(flt)]
+
+
+def _reviewed(store: Store) -> list[str]:
+    ids = [r.event.id for r in store.events(EventFilter(limit=6))]
+    store.review_event(ids[0], action="reject", reason="a duplicate", reviewer="t")
+    changes = {"admin1": ["Homs"], "fatalities": 99, "date_start": "2025-01-02", "victim_group": "Druze"}
+    store.review_event(ids[1], action="edit", reason="read again", reviewer="t", changes=changes)
+    store.review_event(ids[2], action="confirm", reason="as extracted", reviewer="t")
+    return ids
+
+
+def test_the_event_index_pages_counts_and_rows_equal_sqls_after_reviews(db):
+    with Store.open(sqlite_url(db)) as plain, Store.open(sqlite_url(db)) as indexed:
+        assert indexed.use_event_index()
+        _reviewed(plain)
+        filters = [
+            EventFilter(),
+            EventFilter(governorate="Homs"),
+            EventFilter(governorate="Lattakia", limit=2, offset=1),
+            EventFilter(event_type="VIOLENCE AGAINST CIVILIANS"),
+            EventFilter(event_type="attack", min_fatalities=1),
+            EventFilter(victim_group="alawite"),
+            EventFilter(victim_group="Druze", reviewed="only"),
+            EventFilter(min_fatalities=99),
+            EventFilter(reviewed="unreviewed", limit=3),
+            EventFilter(include_rejected=True),
+            EventFilter(reviewed="only", include_rejected=True),
+            EventFilter(date_from=date(2025, 3, 7), date_to=date(2025, 3, 31)),
+            EventFilter(date_to=date(2025, 1, 5)),
+            EventFilter(limit=0),
+        ]
+        for flt in filters:
+            assert indexed._event_index.page(flt) is not None, flt
+            assert indexed.event_page(flt) == _sql_page(plain, flt), flt
+        # filters the index does not hold are answered by SQL, the same way
+        for flt in (EventFilter(actor="protesters"), EventFilter(q="Latakia"), EventFilter(machine=True)):
+            assert indexed._event_index.page(flt) is None
+            assert indexed.event_page(flt) == _sql_page(plain, flt), flt
+
+
+def test_the_event_index_sees_another_connections_write_at_once(db):
+    with Store.open(sqlite_url(db)) as plain, Store.open(sqlite_url(db)) as indexed:
+        indexed.use_event_index()
+        before, _ = indexed.event_page(EventFilter())
+        event_id = indexed.event_page(EventFilter(limit=1))[1][0].event_id
+        plain.review_event(event_id, action="reject", reason="not an event", reviewer="t")
+        assert indexed.event_page(EventFilter())[0] == before - 1
+        report = pipeline.ingest([_text_file(db.parent, SHELLING)], store=plain)
+        assert report.events >= 1
+        assert indexed.event_page(EventFilter()) == _sql_page(plain, EventFilter())
+
+
+def _text_file(folder: Path, text: str) -> str:
+    path = folder / "shelling.txt"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_filter_the_event_index_holds_gives_sqls_answer(indexed_and_plain, data):
+    indexed, plain = indexed_and_plain
+    values = plain.facets(EventFilter(include_rejected=True))
+    pick = lambda options: data.draw(st.none() | st.sampled_from(options))  # noqa: E731
+    events = [r.event for r in plain.events(EventFilter(include_rejected=True))]
+    ends = {d for e in events for d in (e.date.start, e.date.end) if d}
+    edges = {d + timedelta(days=k) for d in ends for k in (-1, 0, 1)}
+    tolls = sorted({e.fatalities for e in events})
+    days = st.sampled_from(sorted(edges)) | st.dates(
+        min_value=date(2024, 12, 1), max_value=date(2025, 12, 31)
+    )
+    flt = EventFilter(
+        governorate=pick([f.value for f in values.governorates] + ["Nowhere"]),
+        event_type=pick([f.value for f in values.event_types] + ["attack", "Peaceful protest", "riots"]),
+        victim_group=pick([f.value.upper() for f in values.victim_groups] + ["Yazidi"]),
+        min_fatalities=data.draw(st.none() | st.sampled_from(tolls) | st.integers(0, 150)),
+        date_from=data.draw(st.none() | days),
+        date_to=data.draw(st.none() | days),
+        reviewed=data.draw(st.sampled_from(["all", "only", "unreviewed"])),
+        include_rejected=data.draw(st.booleans()),
+        limit=data.draw(st.none() | st.integers(0, 30)),
+        offset=data.draw(st.integers(0, 30)),
+    )
+    assert indexed.event_page(flt) == _sql_page(plain, flt)
+
+
+@pytest.fixture
+def indexed_and_plain(db):
+    with Store.open(sqlite_url(db)) as plain, Store.open(sqlite_url(db)) as indexed:
+        _reviewed(plain)
+        indexed.use_event_index()
+        yield indexed, plain
 
 
 def test_editing_a_field_back_to_the_machine_value_drops_the_override(store):

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import pycountry
 
-from vigil.model import EventMention, EventRecord, from_dict, to_dict
+from vigil.model import EventMention, EventRecord, EventRow, from_dict, to_dict
 
 FORMATS = ("acled", "ucdp", "geojson", "jsonl", "csv")
 
@@ -551,6 +551,14 @@ def vigil_row(record: EventRecord) -> dict[str, Any]:
         "evidence": _sentence(record),
         **_review_columns(record),
     }
+
+
+def event_row(record: EventRecord) -> EventRow:
+    """`vigil_row` as a typed record, with the document's title (the API's and dashboard's row)."""
+    row = vigil_row(record)
+    row["admin1"] = tuple(row["admin1"])
+    row["claim_ids"] = tuple(row["claim_ids"])
+    return EventRow(**row, doc_title=record.document.title)
 
 
 def _review_columns(record: EventRecord) -> dict[str, Any]:

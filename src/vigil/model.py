@@ -276,6 +276,46 @@ class EventRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EventRow:
+    """One event flat, as tables, CSV and the API's lists show it: the values after review, its
+    document, the sentence it was read from (whitespace collapsed) and its review mark."""
+
+    event_id: str
+    doc_id: str
+    doc_name: str
+    doc_title: str | None
+    source_url: str | None
+    published: date | None
+    date_start: date | None
+    date_end: date | None
+    time_precision: int | None
+    event_type: str
+    sub_event_type: str
+    country: str | None
+    admin1: tuple[str, ...]
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    geo_precision: int | None
+    actor1: str | None
+    actor1_type: str | None
+    actor2: str | None
+    actor2_type: str | None
+    victim_group: str | None
+    civilian_targeting: bool
+    fatalities: int
+    fatalities_low: int | None
+    fatalities_high: int | None
+    toll_scope: str
+    confidence: float
+    incident_id: str | None
+    claim_ids: tuple[str, ...]
+    evidence: str
+    review_status: str | None
+    review_version: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Problem:
     """An input that could not be read, and why."""
 

@@ -8,6 +8,7 @@ model's dataclasses.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections import defaultdict
@@ -21,12 +22,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Table, and_, create_engine, func, or_, select
 
+from vigil import export as exporter
 from vigil.model import (
     Claim,
     DateInterval,
     Document,
     EventMention,
     EventRecord,
+    EventRow,
     Evidence,
     Extraction,
     Place,
@@ -35,6 +38,7 @@ from vigil.model import (
     to_dict,
 )
 from vigil.store import dialect, review
+from vigil.store.eventindex import EventIndex
 from vigil.store.schema import (
     claim_admin1,
     claims,
@@ -50,6 +54,31 @@ from vigil.store.schema import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_ROW_EVENT_COLUMNS = (
+    "id",
+    "doc_id",
+    "date_start",
+    "date_end",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "country",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "actor1",
+    "actor1_type",
+    "actor2",
+    "actor2_type",
+    "victim_group",
+    "civilian_targeting",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+    "toll_scope",
+    "confidence",
+)
 _MIGRATING = threading.Lock()
 
 
@@ -155,6 +184,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._event_index: EventIndex | None = None
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -175,6 +205,8 @@ class Store:
             conn.commit()
 
     def close(self) -> None:
+        if self._event_index is not None:
+            self._event_index.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -236,21 +268,69 @@ class Store:
     def events(self, flt: EventFilter = EventFilter()) -> list[EventRecord]:
         """Events matching `flt`, by start date. Reviewed values overlay the machine's (filters and
         order see them too) and rejected events are left out, unless `flt.machine`."""
-        end = None if flt.limit is None else flt.offset + flt.limit
-        found = []
         with self.engine.connect() as conn:
-            for side, query in _parts(flt, lambda side: [events.c.id, side.values.c.date_start]):
-                day = side.values.c.date_start
-                query = query.order_by(day.is_(None), day, events.c.id)
-                found += conn.execute(query if end is None else query.limit(end)).all()
-            found.sort(key=lambda row: (row[1] is None, row[1] or date.min, row[0]))
-            ids = [row[0] for row in found[flt.offset : end]]
+            ids = _page_ids(conn, flt)
             rows = {}
             for chunk in _chunks(ids):
                 query = select(events).where(events.c.id.in_(chunk))
                 rows.update((r["id"], r) for r in conn.execute(query).mappings())
             records = _event_records(conn, [rows[i] for i in ids])
             return records if flt.machine else _overlaid(conn, records)
+
+    def event_page(self, flt: EventFilter) -> tuple[int, list[EventRow]]:
+        """How many events match `flt` and the page of them `flt.limit`/`flt.offset` select, as
+        flat rows. Served from the in-memory event index when `use_event_index` turned it on
+        and it covers the filter; from SQL otherwise (same events, same order)."""
+        index = self._event_index
+        found = index.page(flt) if index is not None else None
+        if found is None:
+            return self.count_events(flt), self.event_rows(self.event_ids(flt), machine=flt.machine)
+        total, ids = found
+        rows = index.unreviewed_rows(ids)
+        rest = [i for i in ids if i not in rows]
+        rows.update((row.event_id, row) for row in self.event_rows(rest))
+        return total, [rows[i] for i in ids if i in rows]
+
+    def use_event_index(self) -> bool:
+        """Keep the filterable values of every event in memory for `event_page` (a long-running
+        server's choice; SQLite only, where a change by any writer is seen at once). True if on."""
+        url = self.engine.url
+        if (
+            self._event_index is None
+            and url.get_backend_name() == "sqlite"
+            and url.database not in (None, "", ":memory:")
+        ):
+            self._event_index = EventIndex(self.engine)
+        return self._event_index is not None
+
+    def event_ids(self, flt: EventFilter = EventFilter()) -> list[str]:
+        """The ids of the events `events(flt)` gives, in the same order."""
+        with self.engine.connect() as conn:
+            return _page_ids(conn, flt)
+
+    def event_rows(self, ids: Sequence[str], *, machine: bool = False) -> list[EventRow]:
+        """The events `ids` as flat rows, in that order (unknown ids left out), with reviewed values
+        unless `machine`. Read straight from the columns; reviewed events go through their
+        records, so the review overlay is one code."""
+        ids = list(ids)
+        rows: dict[str, EventRow] = {}
+        with self.engine.connect() as conn:
+            reviewed: set[str] = set()
+            for chunk in [] if machine else _chunks(ids):
+                query = select(event_review_state.c.event_id).where(event_review_state.c.event_id.in_(chunk))
+                reviewed.update(conn.scalars(query))
+            plain = [i for i in ids if i not in reviewed]
+            admin1 = _admin1_for(conn, event_admin1, event_admin1.c.event_id, plain)
+            links = _claim_links(conn, plain)
+            incident_of = _incidents_of(conn, plain)
+            for chunk in _chunks(plain):
+                for r in conn.execute(_ROW_QUERY.where(events.c.id.in_(chunk))).mappings():
+                    rows[r["id"]] = _event_row(r, admin1, links, incident_of)
+            if reviewed:
+                query = select(events).where(events.c.id.in_(sorted(reviewed)))
+                records = _overlaid(conn, _event_records(conn, list(conn.execute(query).mappings())))
+                rows.update((r.event.id, exporter.event_row(r)) for r in records)
+        return [rows[i] for i in ids if i in rows]
 
     def count_events(self, flt: EventFilter = EventFilter()) -> int:
         """How many events `events(flt)` gives without its limit and offset."""
@@ -405,6 +485,93 @@ class Store:
     def document(self, doc_id: str) -> Document | None:
         with self.engine.connect() as conn:
             return _documents(conn, {doc_id}).get(doc_id)
+
+
+def _page_ids(conn, flt: EventFilter) -> list[str]:
+    """The ids of the events matching `flt`, by start date (undated last), then id; one page."""
+    end = None if flt.limit is None else flt.offset + flt.limit
+    found = []
+    for side, query in _parts(flt, lambda side: [events.c.id, side.values.c.date_start]):
+        day = side.values.c.date_start
+        query = query.order_by(day.is_(None), day, events.c.id)
+        found += conn.execute(query if end is None else query.limit(end)).all()
+    found.sort(key=lambda row: (row[1] is None, row[1] or date.min, row[0]))
+    return [row[0] for row in found[flt.offset : end]]
+
+
+_SENTENCE = func.substr(
+    documents.c.text, events.c.sentence_start + 1, events.c.sentence_end - events.c.sentence_start
+)
+_ROW_QUERY = select(
+    *(events.c[name] for name in _ROW_EVENT_COLUMNS),
+    documents.c.name.label("doc_name"),
+    documents.c.title.label("doc_title"),
+    documents.c.url.label("source_url"),
+    documents.c.published,
+    _SENTENCE.label("sentence"),
+).select_from(events.join(documents, documents.c.id == events.c.doc_id))
+
+
+def _event_row(r, admin1: dict, links: dict, incident_of: dict) -> EventRow:
+    """An unreviewed event's row from its columns (what `export.event_row` gives for its record)."""
+    lat, lon = r["latitude"], r["longitude"]
+    point = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
+    return EventRow(
+        event_id=r["id"],
+        doc_id=r["doc_id"],
+        doc_name=r["doc_name"],
+        doc_title=r["doc_title"],
+        source_url=r["source_url"],
+        published=r["published"],
+        date_start=r["date_start"],
+        date_end=r["date_end"],
+        time_precision=r["time_precision"],
+        event_type=r["event_type"],
+        sub_event_type=r["sub_event_type"],
+        country=r["country"],
+        admin1=admin1.get(r["id"], ()),
+        location=r["location"],
+        latitude=lat if point else None,
+        longitude=lon if point else None,
+        geo_precision=r["geo_precision"],
+        actor1=r["actor1"],
+        actor1_type=r["actor1_type"],
+        actor2=r["actor2"],
+        actor2_type=r["actor2_type"],
+        victim_group=r["victim_group"],
+        civilian_targeting=bool(r["civilian_targeting"]),
+        fatalities=r["fatalities"],
+        fatalities_low=r["fatalities_low"],
+        fatalities_high=r["fatalities_high"],
+        toll_scope=r["toll_scope"],
+        confidence=r["confidence"],
+        incident_id=incident_of.get(r["id"]),
+        claim_ids=tuple(links.get(r["id"], ())),
+        evidence=" ".join((r["sentence"] or "").split()),
+        review_status=None,
+        review_version=None,
+    )
+
+
+def _claim_links(conn, ids: list[str]) -> dict[str, list[str]]:
+    """Each event's claim ids, in their order."""
+    links: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for r in conn.execute(
+            select(event_claims).where(event_claims.c.event_id.in_(chunk)).order_by(event_claims.c.position)
+        ).mappings():
+            links[r["event_id"]].append(r["claim_id"])
+    return links
+
+
+def _incidents_of(conn, ids: list[str]) -> dict[str, str]:
+    incident_of: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        for r in conn.execute(
+            select(incident_events).where(incident_events.c.event_id.in_(chunk))
+        ).mappings():
+            incident_of[r["event_id"]] = r["incident_id"]
+    return incident_of
 
 
 def _claim_conditions(flt: EventFilter) -> list:
@@ -758,20 +925,10 @@ def _event_records(conn, rows: list) -> list[EventRecord]:
     ids = [r["id"] for r in rows]
     admin1 = _admin1_for(conn, event_admin1, event_admin1.c.event_id, ids)
     ev = _evidence_for(conn, ids)
-    links: dict[str, list[str]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for r in conn.execute(
-            select(event_claims).where(event_claims.c.event_id.in_(chunk)).order_by(event_claims.c.position)
-        ).mappings():
-            links[r["event_id"]].append(r["claim_id"])
+    links = _claim_links(conn, ids)
     claim_map = _claims_by_id(conn, [c for cs in links.values() for c in cs])
     docs = _documents(conn, {r["doc_id"] for r in rows})
-    incident_of: dict[str, str] = {}
-    for chunk in _chunks(ids):
-        for r in conn.execute(
-            select(incident_events).where(incident_events.c.event_id.in_(chunk))
-        ).mappings():
-            incident_of[r["event_id"]] = r["incident_id"]
+    incident_of = _incidents_of(conn, ids)
     records = []
     for r in rows:
         event = EventMention(

@@ -605,6 +605,15 @@ def test_post_a_document_as_json_then_as_a_file(client, token):
     assert event["published"] == "2025-05-14"
 
 
+def test_a_posted_document_joins_the_incidents_without_a_reconcile_run(client, token, store):
+    body = {"text": CLASH, "title": "Factions clash near Azaz", "published": "2025-06-03"}
+    created = client.post("/documents", json=body, headers=auth(token)).json()["documents"][0]
+    client.app.state.vigil.writer.submit(lambda: None).result(timeout=120)  # the writer has caught up
+    incidents = client.get("/incidents", params={"limit": 500}).json()["items"]
+    assert any(created["id"] in {m["doc_id"] for m in i["members"]} for i in incidents)
+    assert pipeline.reconcile(store).documents == 0  # nothing left pending
+
+
 @pytest.mark.parametrize(
     ("kwargs", "status"),
     [

@@ -14,13 +14,14 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import math
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -57,6 +58,7 @@ Text = Annotated[str, Query(max_length=200, pattern=_TEXT)]
 EventId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 DocId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9]+$")]
 IncidentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+log = logging.getLogger(__name__)
 ALERT_DAYS = (date(1900, 1, 1), date(2100, 12, 31))
 
 
@@ -564,6 +566,23 @@ class Service:
     store: Store
     writer: Writer
     tiles: str | None
+    _reconcile_queued: threading.Event = field(default_factory=threading.Event)
+
+    def reconcile_soon(self) -> None:
+        """Fold newly stored documents into incidents on the writer, after the writes queued so
+        far; requests do not wait for it, and a burst of documents queues it once."""
+        if self._reconcile_queued.is_set():
+            return
+        self._reconcile_queued.set()
+
+        def job() -> None:
+            self._reconcile_queued.clear()
+            try:
+                pipeline.reconcile(self.store)
+            except Exception:  # the documents stay pending; the next reconcile takes them
+                log.exception("reconciling new documents failed")
+
+        self.writer.submit(job)
 
 
 @cache
@@ -834,6 +853,7 @@ def _routes(app: FastAPI, service: Service) -> None:
         batch = [x for x in extracted if isinstance(x, Extraction)]
         if batch:
             await service.writer.run(lambda: store.write(batch))
+            service.reconcile_soon()
         stored = {x.document.id: x for x in batch}
         if not stored and not documents:
             raise _unprocessable("; ".join(f"{p.source}: {p.reason}" for p in skipped) or "no document")

@@ -330,3 +330,35 @@ def test_incident_view_plots_each_claimants_toll_with_its_band(page, server):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-incident.png"))
     assert page.problems == []
+
+
+def test_an_analyst_edits_an_event_from_the_evidence_panel(page, server, store_path):
+    with Store.open(sqlite_url(store_path)) as store:
+        token = reviews.create_token(store, "analyst")
+    page.locator("#events tbody tr").first.click()
+    page.wait_for_selector("#evidence:not([hidden])")
+    event_id = page.evaluate("window.vigil.state.selected")
+    before = _get(f"{server}/events/{event_id}")["row"]
+    page.click("#review-box summary")
+    page.check("#review-form input[name=action][value=edit]")
+    page.fill("#review-form input[name=fatalities]", str(before["fatalities"] + 7))
+    page.fill("#rv-reason", "a later paragraph gives a higher count")
+    page.fill("#rv-token", token)
+    page.click("#review-form button[type=submit]")
+    page.wait_for_selector("#rv-result:has-text('Saved')", timeout=60_000)
+    after = _get(f"{server}/events/{event_id}")
+    assert after["row"]["fatalities"] == before["fatalities"] + 7
+    assert after["row"]["review_status"] == "edited" and after["review"]["reviewer"] == "analyst"
+    assert after["review"]["history"][-1]["reason"] == "a later paragraph gives a higher count"
+    assert "edited" in page.inner_text("#ev-review")
+    assert f"{before['fatalities'] + 7}" in page.inner_text("#ev-fields")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-review.png"))
+    assert page.problems == []
+    # A wrong token is refused, and the form says so.
+    page.check("#review-form input[name=action][value=confirm]")
+    page.fill("#rv-reason", "looks right")
+    page.fill("#rv-token", "not-a-token")
+    page.click("#review-form button[type=submit]")
+    page.wait_for_selector("#rv-result:has-text('Not saved (401)')", timeout=60_000)
+    assert _get(f"{server}/events/{event_id}")["review"]["version"] == after["review"]["version"]

@@ -33,6 +33,7 @@
     scale: null,
     loads: 0,
     focused: "",
+    reviewFor: null, // the event the review form was filled from
   };
   const documents = new Map();
   let map = null;
@@ -498,6 +499,7 @@
         return el("li", { text: `v${v.version} ${v.status} by ${v.reviewer}: ${v.reason}${changes ? ` (${changes})` : ""}` });
       }),
     );
+    if (state.reviewFor !== row.event_id) fillReviewForm(row);
     $("article-title").textContent = doc.title || doc.name;
     const meta = $("article-meta");
     meta.replaceChildren(`${[doc.outlet, doc.published].filter(Boolean).join(" · ")} `);
@@ -508,6 +510,81 @@
     }
     const marks = state.field ? fieldEvidence(state.field) : [];
     renderArticle(doc.text, detail.sentences, marks);
+  }
+
+  // --- review (needs a token from `vigil token create NAME`; kept in the form only) --------
+
+  const REVIEW_TEXT = ["sub_event_type", "location", "actor1", "actor2", "victim_group"];
+
+  function fillReviewForm(row) {
+    state.reviewFor = row.event_id;
+    const form = $("review-form");
+    const types = form.elements.event_type;
+    if (!types.options.length) types.append(...TYPES.map((t) => el("option", { text: t, attrs: { value: t } })));
+    types.value = row.event_type;
+    for (const name of REVIEW_TEXT) form.elements[name].value = row[name] ?? "";
+    form.elements.date_start.value = row.date_start ?? "";
+    form.elements.date_end.value = row.date_end ?? "";
+    form.elements.admin1.value = row.admin1.join(", ");
+    form.elements.fatalities.value = row.fatalities;
+    form.elements.reason.value = "";
+    $("rv-result").textContent = "";
+  }
+
+  function reviewChanges(form, row) {
+    const value = (name) => form.elements[name].value.trim() || null;
+    const wanted = { event_type: value("event_type"), date_start: value("date_start"), date_end: value("date_end") };
+    for (const name of REVIEW_TEXT) wanted[name] = value(name);
+    wanted.admin1 = form.elements.admin1.value.split(",").map((a) => a.trim()).filter(Boolean);
+    const dead = form.elements.fatalities.value.trim();
+    wanted.fatalities = dead === "" ? null : Number(dead);
+    const changes = {};
+    for (const [name, v] of Object.entries(wanted)) {
+      const before = row[name] ?? null;
+      if (JSON.stringify(v) !== JSON.stringify(before)) changes[name] = v;
+    }
+    return changes;
+  }
+
+  async function submitReview(event) {
+    event.preventDefault();
+    const form = $("review-form");
+    const result = $("rv-result");
+    const { row, review } = state.detail;
+    const action = form.elements.action.value;
+    const body = { action, reason: form.elements.reason.value.trim(), expected_version: review ? review.version : 0 };
+    if (action === "edit") {
+      body.changes = reviewChanges(form, row);
+      if (!Object.keys(body.changes).length) {
+        result.textContent = "Nothing changed: edit a field, or choose confirm.";
+        return;
+      }
+    }
+    result.textContent = "Saving…";
+    try {
+      const response = await fetch(`/events/${encodeURIComponent(row.event_id)}/review`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          Authorization: `Bearer ${form.elements.token.value.trim()}`,
+        },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        const why = answer.message || (typeof answer.detail === "string" ? answer.detail : "");
+        result.textContent = `Not saved (${response.status}): ${why}`;
+        return;
+      }
+      const id = row.event_id;
+      state.reviewFor = null;
+      await reload({ timeline: true });
+      await selectEvent(id);
+      $("rv-result").textContent = `Saved: version ${answer.version}, ${answer.status}.`;
+    } catch (error) {
+      result.textContent = `Not saved: ${error.message}`;
+    }
   }
 
   function renderArticle(text, sentences, marks) {
@@ -580,6 +657,10 @@
       if (e.target.tagName === "SELECT" || e.target.type === "checkbox") reload();
     });
     form.addEventListener("reset", () => setTimeout(() => setBrush(null), 0));
+    $("review-form").addEventListener("submit", submitReview);
+    $("review-form").addEventListener("change", (e) => {
+      if (e.target.name === "action") $("rv-edit").disabled = e.target.value !== "edit";
+    });
     $("prev").addEventListener("click", () => {
       state.page -= 1;
       renderTable();

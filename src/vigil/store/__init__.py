@@ -8,7 +8,6 @@ model's dataclasses.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections import defaultdict
@@ -54,31 +53,6 @@ from vigil.store.schema import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-_ROW_EVENT_COLUMNS = (
-    "id",
-    "doc_id",
-    "date_start",
-    "date_end",
-    "time_precision",
-    "event_type",
-    "sub_event_type",
-    "country",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "actor1",
-    "actor1_type",
-    "actor2",
-    "actor2_type",
-    "victim_group",
-    "civilian_targeting",
-    "fatalities",
-    "fatalities_low",
-    "fatalities_high",
-    "toll_scope",
-    "confidence",
-)
 _MIGRATING = threading.Lock()
 
 
@@ -310,27 +284,18 @@ class Store:
 
     def event_rows(self, ids: Sequence[str], *, machine: bool = False) -> list[EventRow]:
         """The events `ids` as flat rows, in that order (unknown ids left out), with reviewed values
-        unless `machine`. Read straight from the columns; reviewed events go through their
-        records, so the review overlay is one code."""
+        unless `machine`."""
         ids = list(ids)
-        rows: dict[str, EventRow] = {}
+        rows: dict = {}
         with self.engine.connect() as conn:
-            reviewed: set[str] = set()
-            for chunk in [] if machine else _chunks(ids):
-                query = select(event_review_state.c.event_id).where(event_review_state.c.event_id.in_(chunk))
-                reviewed.update(conn.scalars(query))
-            plain = [i for i in ids if i not in reviewed]
-            admin1 = _admin1_for(conn, event_admin1, event_admin1.c.event_id, plain)
-            links = _claim_links(conn, plain)
-            incident_of = _incidents_of(conn, plain)
-            for chunk in _chunks(plain):
-                for r in conn.execute(_ROW_QUERY.where(events.c.id.in_(chunk))).mappings():
-                    rows[r["id"]] = _event_row(r, admin1, links, incident_of)
-            if reviewed:
-                query = select(events).where(events.c.id.in_(sorted(reviewed)))
-                records = _overlaid(conn, _event_records(conn, list(conn.execute(query).mappings())))
-                rows.update((r.event.id, exporter.event_row(r)) for r in records)
-        return [rows[i] for i in ids if i in rows]
+            for chunk in _chunks(ids):
+                rows.update(
+                    (r["id"], r)
+                    for r in conn.execute(select(events).where(events.c.id.in_(chunk))).mappings()
+                )
+            records = _event_records(conn, [rows[i] for i in ids if i in rows])
+            records = records if machine else _overlaid(conn, records)
+        return [exporter.event_row(r) for r in records]
 
     def count_events(self, flt: EventFilter = EventFilter()) -> int:
         """How many events `events(flt)` gives without its limit and offset."""
@@ -497,60 +462,6 @@ def _page_ids(conn, flt: EventFilter) -> list[str]:
         found += conn.execute(query if end is None else query.limit(end)).all()
     found.sort(key=lambda row: (row[1] is None, row[1] or date.min, row[0]))
     return [row[0] for row in found[flt.offset : end]]
-
-
-_SENTENCE = func.substr(
-    documents.c.text, events.c.sentence_start + 1, events.c.sentence_end - events.c.sentence_start
-)
-_ROW_QUERY = select(
-    *(events.c[name] for name in _ROW_EVENT_COLUMNS),
-    documents.c.name.label("doc_name"),
-    documents.c.title.label("doc_title"),
-    documents.c.url.label("source_url"),
-    documents.c.published,
-    _SENTENCE.label("sentence"),
-).select_from(events.join(documents, documents.c.id == events.c.doc_id))
-
-
-def _event_row(r, admin1: dict, links: dict, incident_of: dict) -> EventRow:
-    """An unreviewed event's row from its columns (what `export.event_row` gives for its record)."""
-    lat, lon = r["latitude"], r["longitude"]
-    point = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
-    return EventRow(
-        event_id=r["id"],
-        doc_id=r["doc_id"],
-        doc_name=r["doc_name"],
-        doc_title=r["doc_title"],
-        source_url=r["source_url"],
-        published=r["published"],
-        date_start=r["date_start"],
-        date_end=r["date_end"],
-        time_precision=r["time_precision"],
-        event_type=r["event_type"],
-        sub_event_type=r["sub_event_type"],
-        country=r["country"],
-        admin1=admin1.get(r["id"], ()),
-        location=r["location"],
-        latitude=lat if point else None,
-        longitude=lon if point else None,
-        geo_precision=r["geo_precision"],
-        actor1=r["actor1"],
-        actor1_type=r["actor1_type"],
-        actor2=r["actor2"],
-        actor2_type=r["actor2_type"],
-        victim_group=r["victim_group"],
-        civilian_targeting=bool(r["civilian_targeting"]),
-        fatalities=r["fatalities"],
-        fatalities_low=r["fatalities_low"],
-        fatalities_high=r["fatalities_high"],
-        toll_scope=r["toll_scope"],
-        confidence=r["confidence"],
-        incident_id=incident_of.get(r["id"]),
-        claim_ids=tuple(links.get(r["id"], ())),
-        evidence=" ".join((r["sentence"] or "").split()),
-        review_status=None,
-        review_version=None,
-    )
 
 
 def _claim_links(conn, ids: list[str]) -> dict[str, list[str]]:

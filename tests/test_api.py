@@ -837,6 +837,7 @@ OPERATIONS = [
     ("POST", "/events/{event_id}/review"),
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
+    ("POST", "/incidents/{incident_id}/review"),
     ("GET", "/alerts"),
     ("GET", "/sources"),
 ]
@@ -907,3 +908,160 @@ def test_sources_endpoint_shows_watched_source_health(client, store):
     )
     [source] = client.get("/sources").json()["sources"]
     assert source["name"] == "wire" and source["items_total"] == 0 and source["last_success"] is None
+
+
+# --- merge reviews -------------------------------------------------------------------------
+
+
+def _report(name: str, *, published: date, day: date, admin1: str = "Hama", dead: int = 12):
+    """An invented article reporting one attack, extracted by hand: the same day, place and figure
+    in two of them make one incident."""
+    from vigil.ingest import make_document
+    from vigil.model import Claim, DateInterval, EventMention, Extraction, Span
+
+    text = f"Gunmen killed {dead} civilians in a village in {admin1}, a monitor said ({name})."
+    doc = make_document(text, name=name, source=name, published=published)
+    sentence = Span(doc_id=doc.id, start=0, end=len(text))
+    claim = Claim(
+        id=f"{doc.id}-c0",
+        doc_id=doc.id,
+        claimant="SOHR",
+        via=None,
+        count=dead,
+        qualifier="exact",
+        killed_or_injured="killed",
+        category="civilians",
+        victim_group=None,
+        scope="incident",
+        period=DateInterval(),
+        admin1=(admin1,),
+        span=Span(doc_id=doc.id, start=14, end=16),
+        sentence=sentence,
+    )
+    event = EventMention(
+        id=f"{doc.id}-e0",
+        doc_id=doc.id,
+        event_type="Violence against civilians",
+        sub_event_type="Attack",
+        date=DateInterval(start=day, end=day, precision=1),
+        country="Syria",
+        admin1=(admin1,),
+        place=None,
+        actor1="Unidentified armed group",
+        actor2="Civilians",
+        victim_group=None,
+        civilian_targeting=True,
+        fatalities=dead,
+        fatalities_low=None,
+        fatalities_high=None,
+        toll_scope="incident",
+        claim_ids=(claim.id,),
+        span=Span(doc_id=doc.id, start=0, end=6),
+        sentence=sentence,
+    )
+    return Extraction(
+        document=doc, sentences=(), mentions=(), claims=(claim,), events=(event,), extractor="t@1"
+    )
+
+
+def test_merge_reviews_through_the_api_on_each_backend(database_url):
+    day = date(2025, 3, 12)
+    reports = [_report(f"r{i}.txt", published=day + timedelta(days=i), day=day) for i in range(3)]
+    elsewhere = _report("homs.txt", published=day, day=day - timedelta(days=9), admin1="Homs", dead=3)
+    r0, r1, r2 = (x.events[0].id for x in reports)
+    from vigil.store import incidents as stored
+
+    with Store.open(database_url) as s:
+        s.write([*reports, elsewhere])
+        pipeline.reconcile(s)
+        [incident_id] = {i for e, i in _holders(s).items() if e in (r0, r1, r2)}
+        token = reviews.create_token(s, "analyst")
+        with TestClient(create_app(store=s)) as client:
+            path = f"/incidents/{incident_id}/review"
+            reject = {"action": "reject", "event_id": r2, "reason": "another attack, same day"}
+            for headers in ({}, {"Authorization": "Bearer nonsense"}):
+                assert client.post(path, json=reject, headers=headers).status_code == 401
+            assert (
+                client.post("/incidents/inc-none/review", json=reject, headers=auth(token)).status_code == 404
+            )
+            for bad in (
+                {**reject, "event_id": "nope-e0"},
+                {"action": "reject", "reason": "which one?"},
+                {"action": "confirm", "event_id": r2, "reason": "confirm names no member"},
+                {**reject, "reason": "   "},
+                {**reject, "action": "split"},
+            ):
+                response = client.post(path, json=bad, headers=auth(token))
+                assert response.status_code == 422, bad
+                assert response.json()["message"]
+            assert stored.decisions(s) == []  # nothing recorded by the refused requests
+            assert client.get("/incidents", params={"reviewed": "only"}).json()["total"] == 0
+
+            done = client.post(path, json=reject, headers=auth(token))
+            assert done.status_code == 200, done.text
+            result = done.json()
+            assert result["version"] == 1 and result["reviewer"] == "analyst" and result["action"] == "reject"
+            placed = result["placement"]
+            assert placed[r0] == placed[r1] != placed[r2]
+            assert sorted(result["incidents"]) == sorted({placed[r0], placed[r2]})
+            assert _holders(s)[r2] != _holders(s)[r0]
+            for held in (placed[r0], placed[r2]):
+                detail = client.get(f"/incidents/{held}").json()
+                last = detail["history"][-1]
+                assert "reviewed" in last["kinds"]
+                assert last["detail"]["review"]["reviewer"] == "analyst"
+                assert last["detail"]["review"]["reason"] == "another attack, same day"
+                assert last["detail"]["review"]["version"] == 1
+                assert [d["version"] for d in detail["incident"]["reviews"]] == [1]
+            only = client.get("/incidents", params={"reviewed": "only"}).json()
+            assert {i["id"] for i in only["items"]} == {placed[r0], placed[r2]} and only["total"] == 2
+            everything = client.get("/incidents").json()
+            assert everything["total"] == 3
+            assert [i["reviews"] for i in everything["items"] if i["id"] not in placed.values()] == [[]]
+
+            # a later document reconciled the usual way does not undo the split
+            s.write([_report("r3.txt", published=day + timedelta(days=3), day=day)])
+            assert pipeline.reconcile(s).documents == 1
+            holders = _holders(s)
+            assert holders[r2] not in (holders[r0], holders[r1]) and holders[r0] == holders[r1]
+
+            # confirming the two that stay together: a newer decision, shown latest first
+            confirm = {"action": "confirm", "reason": "same attack, same figure"}
+            again = client.post(f"/incidents/{holders[r0]}/review", json=confirm, headers=auth(token))
+            assert again.status_code == 200 and again.json()["version"] == 2
+            reviewed = client.get(f"/incidents/{holders[r0]}").json()
+            assert [d["version"] for d in reviewed["incident"]["reviews"]] == [2, 1]
+            assert reviewed["history"][-1]["detail"]["review"]["action"] == "confirm"
+            links = stored.get(s, holders[r0]).links
+            assert any(part == ("review.confirm@2", 1.0) for link in links for part in link.parts)
+
+        history = CliRunner().invoke(main, ["incident", holders[r2], "--history", "--db", database_url])
+        assert history.exit_code == 0, history.output
+        assert "reviewed" in history.output and "analyst" in history.output
+
+
+def _holders(store: Store) -> dict[str, str]:
+    """Each event in an incident -> that incident's id."""
+    from vigil.store import incidents as stored
+
+    return {e: i.id for i in stored.load(store).values() for e in i.event_ids}
+
+
+def test_rejecting_a_member_of_a_sample_incident_moves_it_out(client, token):
+    incidents = client.get("/incidents", params={"limit": 500}).json()["items"]
+    target = max(incidents, key=lambda i: len(i["members"]))
+    members = [m["event_id"] for m in target["members"]]
+    assert len(members) >= 2
+    rejected = members[-1]
+    response = client.post(
+        f"/incidents/{target['id']}/review",
+        json={"action": "reject", "event_id": rejected, "reason": "a different attack"},
+        headers=auth(token),
+    )
+    assert response.status_code == 200, response.text
+    placed = response.json()["placement"]
+    assert all(placed[rejected] != placed[m] for m in members if m != rejected and m in placed)
+    holder = client.get(f"/incidents/{placed[rejected]}").json()
+    assert not (set(members) - {rejected}) & {m["event_id"] for m in holder["incident"]["members"]}
+    assert any("reviewed" in v["kinds"] for v in holder["history"])
+    assert client.get(f"/events/{rejected}").json()["row"]["incident_id"] == placed[rejected]

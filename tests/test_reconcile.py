@@ -18,7 +18,7 @@ from vigil import pipeline
 from vigil.cli import main
 from vigil.ingest import IngestOptions, make_document
 from vigil.model import Claim, DateInterval, EventMention, EventRecord, Incident, Span, Toll
-from vigil.reconcile import incidents, syndication, tolls
+from vigil.reconcile import Decision, incidents, syndication, tolls
 from vigil.store import Store, sqlite_url
 from vigil.store import incidents as stored
 
@@ -369,3 +369,119 @@ def test_reconcile_runs_on_an_empty_store(tmp_path):
     with Store.open(sqlite_url(tmp_path / "e.sqlite")) as store:
         report = pipeline.reconcile(store)
     assert (report.incidents, report.created) == (0, 0)
+
+
+# --- reviewers' decisions about merges ------------------------------------------------------------
+
+
+def _decision(version: int, action: str, event_ids, event_id: str | None = None) -> Decision:
+    return Decision(version=version, action=action, event_ids=tuple(event_ids), event_id=event_id)
+
+
+def _groups(found: list[Incident]) -> set[frozenset[str]]:
+    return {frozenset(i.event_ids) for i in found}
+
+
+def _one_attack(n: int = 2) -> list[EventRecord]:
+    """`n` reports of one attack: the scores put them in one incident."""
+    return [
+        _record(f"r{i}.txt", published=D + timedelta(days=i), day=(D, D), claims=(("SOHR", 12, "incident"),))
+        for i in range(n)
+    ]
+
+
+def test_a_rejected_member_is_never_grouped_with_the_others():
+    a, b, c = _one_attack(3)
+    ids = [r.event.id for r in (a, b, c)]
+    assert _groups(incidents([a, b, c])) == {frozenset(ids)}
+    reject = _decision(1, "reject", ids, event_id=c.event.id)
+    found = incidents([a, b, c], decisions=[reject])
+    assert _groups(found) == {frozenset(ids[:2]), frozenset([ids[2]])}
+    # the scored link between the parted pair is gone, the others' stays
+    assert all(c.event.id not in (link.a, link.b) for i in found for link in i.links)
+
+
+def test_a_confirmed_incident_holds_mentions_the_scores_keep_apart():
+    a = _record("a.txt", published=D, claims=(("SOHR", 12, "incident"),))
+    other_day = _record("b.txt", published=D + timedelta(days=2), claims=(("SOHR", 12, "incident"),))
+    assert len(incidents([a, other_day])) == 2  # exact days differ: never compatible
+    confirm = _decision(4, "confirm", [a.event.id, other_day.event.id])
+    [inc] = incidents([a, other_day], decisions=[confirm])
+    assert set(inc.event_ids) == {a.event.id, other_day.event.id}
+    [link] = inc.links
+    assert link.score == 1.0 and link.parts == (("review.confirm@4", 1.0),)
+
+
+def test_the_latest_decision_on_a_pair_wins():
+    a, b = _one_attack(2)
+    ids = [a.event.id, b.event.id]
+    confirm_then_reject = [_decision(1, "confirm", ids), _decision(2, "reject", ids, event_id=b.event.id)]
+    reject_then_confirm = [_decision(1, "reject", ids, event_id=b.event.id), _decision(2, "confirm", ids)]
+    assert len(incidents([a, b], decisions=confirm_then_reject)) == 2
+    assert len(incidents([a, b], decisions=reject_then_confirm)) == 1
+    # the order the decisions come in does not matter, only their versions
+    assert len(incidents([a, b], decisions=confirm_then_reject[::-1])) == 2
+
+
+def test_a_cannot_link_outranks_must_links_that_would_join_its_pair():
+    a = _record("a.txt", published=D, claims=(("SOHR", 12, "incident"),))
+    b = _record("b.txt", published=D + timedelta(days=5), admin1=("Homs",))
+    c = _record("c.txt", published=D + timedelta(days=9), admin1=("Idleb",))
+    decisions = [
+        _decision(1, "confirm", [a.event.id, b.event.id]),
+        _decision(2, "confirm", [b.event.id, c.event.id]),
+        _decision(3, "reject", [a.event.id, c.event.id], event_id=c.event.id),
+    ]
+    found = incidents([a, b, c], decisions=decisions)
+    assert not any({a.event.id, c.event.id} <= set(i.event_ids) for i in found)
+    # the newer confirm is the one kept
+    assert _groups(found) == {frozenset([b.event.id, c.event.id]), frozenset([a.event.id])}
+
+
+def test_decisions_give_the_same_incidents_in_any_order():
+    records = [
+        _record(
+            f"d{i}.txt",
+            published=D + timedelta(days=i % 3),
+            admin1=(("Hama",), ("Homs",))[i % 2],
+            claims=(("SOHR", 3 + i, "incident"),),
+        )
+        for i in range(12)
+    ]
+    plain = incidents(records)
+    big = max(plain, key=lambda i: len(i.event_ids))
+    assert len(big.event_ids) >= 2
+    decisions = [
+        _decision(1, "reject", big.event_ids, event_id=big.event_ids[-1]),
+        _decision(2, "confirm", [records[0].event.id, records[5].event.id]),
+    ]
+    first = incidents(records, decisions=decisions)
+    assert first != plain
+    for seed in range(3):
+        shuffled, order = records[:], decisions[:]
+        random.Random(seed).shuffle(shuffled)
+        random.Random(seed).shuffle(order)
+        assert incidents(shuffled, decisions=order) == first
+
+
+def test_decisions_about_absent_mentions_change_nothing_and_nesting_still_works():
+    wave = _record(
+        "wave.txt",
+        published=D + timedelta(days=2),
+        admin1=("Lattakia", "Tartous"),
+        day=(D - timedelta(days=6), D + timedelta(days=2)),
+        scope="cumulative",
+        claims=(("SOHR", 1383, "cumulative"),),
+    )
+    day = _record("day.txt", published=D, admin1=("Tartous",), claims=(("SOHR", 49, "incident"),))
+    other = _record("other.txt", published=D, admin1=("Tartous",), claims=(("SNHR", 49, "incident"),))
+    elsewhere = [_decision(1, "confirm", ["x-e0", "y-e0"]), _decision(2, "reject", ["x-e0", "z-e0"], "z-e0")]
+    assert incidents([wave, day], decisions=elsewhere) == incidents([wave, day])
+    assert {day.event.id, other.event.id} in _groups(incidents([wave, day, other]))
+    reject = _decision(3, "reject", [day.event.id, other.event.id], event_id=other.event.id)
+    built = incidents([wave, day, other], decisions=[reject])
+    by_event = {e: i for i in built for e in i.event_ids}
+    parent = by_event[wave.event.id]
+    assert by_event[day.event.id] is not by_event[other.event.id]
+    assert by_event[day.event.id].parent_id == parent.id and by_event[other.event.id].parent_id == parent.id
+    assert next(t for t in parent.tolls if t.category == "civilians").best == 1383

@@ -280,3 +280,76 @@ def test_two_writers_storing_overlapping_batches_at_once(database_url):
     with Store.open(database_url) as s:
         assert s.counts() == {"documents": 40, "mentions": 0, "claims": 40, "events": 80}
         assert len({r.event.id for r in s.events()}) == 80
+
+
+def test_merge_reviews_are_versioned_rows_that_regroup_the_incidents(store):
+    from click.testing import CliRunner
+
+    from vigil import pipeline
+    from vigil.cli import main
+    from vigil.store import incidents as stored
+
+    a, b = _extraction(), _extraction(TEXT + " More news later.", name="b.txt")
+    attack_a, protest_a = (e.id for e in a.events)
+    attack_b = b.events[0].id
+    store.write([a, b])
+    pipeline.reconcile(store)
+
+    def holders() -> dict[str, str]:
+        return {e: i.id for i in stored.load(store).values() for e in i.event_ids}
+
+    together, protest = holders()[attack_a], holders()[protest_a]
+    assert holders()[attack_b] == together
+    review = {"reason": "checked the articles", "reviewer": "ana"}
+    with pytest.raises(stored.UnknownIncident):
+        pipeline.review_incident(store, "inc-none", action="confirm", **review)
+    for bad in (
+        {"action": "reject", **review},
+        {"action": "reject", "event_id": protest_a, **review},  # not a member
+        {"action": "reject", "event_id": protest_a, **{**review, "reason": "x"}, "incident_id": protest},
+        {"action": "confirm", "event_id": attack_b, **review},
+        {"action": "merge", **review},
+        {"action": "confirm", "reason": " \n ", "reviewer": "ana"},
+    ):
+        target = bad.pop("incident_id", together)
+        with pytest.raises(stored.IncidentReviewError):
+            pipeline.review_incident(store, target, **bad)
+    assert stored.decisions(store) == []  # a refused review leaves nothing behind
+
+    # confirming a lone mention changes no grouping, but its history says who looked and why
+    pipeline.review_incident(store, protest, action="confirm", **review)
+    last = stored.history(store, protest)[-1]
+    assert last.kinds == ("reviewed",) and last.doc_ids == ()
+    assert last.detail["review"] == {
+        **last.detail["review"],
+        "version": 1,
+        "reviewer": "ana",
+        "action": "confirm",
+    }
+
+    report = pipeline.review_incident(
+        store, together, action="reject", event_id=attack_b, reason="  a second   attack ", reviewer="ana"
+    )
+    assert report.incidents[attack_a] != report.incidents[attack_b] == holders()[attack_b]
+    assert holders()[attack_a] == report.incidents[attack_a]
+    decisions = stored.decisions(store)
+    assert [(d.version, d.action, d.event_id) for d in decisions] == [
+        (1, "confirm", None),
+        (2, "reject", attack_b),
+    ]
+    assert decisions[1].reason == "a second attack" and set(decisions[1].event_ids) == {attack_a, attack_b}
+    assert decisions[1].incident_id == together and decisions[1].created_at.tzinfo is not None
+    for held in set(report.incidents.values()):
+        assert "reviewed" in stored.history(store, held)[-1].kinds
+
+    runner = CliRunner()
+    url = store.engine.url.render_as_string(hide_password=False)
+    args = ["review-incident", holders()[attack_b], "--reason", "same", "--reviewer", "cli", "--db", url]
+    assert runner.invoke(main, [*args, "--confirm", "--reject", attack_b]).exit_code == 2
+    done = runner.invoke(main, [*args, "--confirm"])
+    assert done.exit_code == 0, done.output
+    assert [d.reviewer for d in stored.decisions(store)] == ["ana", "ana", "cli"]
+    shown = runner.invoke(main, ["incident", holders()[attack_b], "--db", url])
+    assert "review 3 confirm by cli" in shown.output and "review 2 reject" in shown.output
+    missing = runner.invoke(main, ["review-incident", "inc-none", "--confirm", *args[2:]])
+    assert missing.exit_code == 1 and "no incident" in missing.output

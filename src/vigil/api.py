@@ -316,6 +316,30 @@ class IncidentPage(BaseModel):
     )
 
 
+class IncidentReviewIn(BaseModel):
+    """A decision about a merge: confirm the incident (its members belong together) or reject one
+    member (`event_id`: that mention is not this incident)."""
+
+    action: Literal["confirm", "reject"]
+    event_id: str | None = Field(
+        None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$", description="The member to reject."
+    )
+    reason: str = Field(min_length=1, max_length=reviews.MAX_REASON)
+
+
+class IncidentReviewResult(BaseModel):
+    version: int = Field(description="The decision's number; the latest decision on a pair of events wins.")
+    action: str
+    incident_id: str
+    event_id: str | None = None
+    event_ids: list[str] = Field(description="The incident's members when the decision was made.")
+    reason: str
+    reviewer: str
+    created_at: datetime
+    incidents: list[str] = Field(description="The incidents that now hold the events concerned.")
+    placement: dict[str, str] = Field(description="Each event concerned -> the incident holding it now.")
+
+
 class IncidentVersionOut(BaseModel):
     version: int
     kinds: list[str]
@@ -913,11 +937,54 @@ def _routes(app: FastAPI, service: Service) -> None:
         record = await run_in_threadpool(store.event, event_id)
         return {**_version_out(version), "event": event_row(record)}
 
+    @app.post(
+        "/incidents/{incident_id}/review",
+        response_model=IncidentReviewResult,
+        tags=["reviews"],
+        responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    )
+    async def post_incident_review(
+        incident_id: IncidentId, body: IncidentReviewIn, name: Annotated[str, Depends(reviewer)]
+    ):
+        """Confirm an incident (its members belong together) or reject one of its members
+        (`event_id`), with a reason. The incidents are regrouped at once with every decision so
+        far; each change is a version of kind "reviewed" naming the decision."""
+        from vigil.store import incidents as stored
+
+        def job() -> pipeline.IncidentReviewReport:
+            return pipeline.review_incident(
+                store,
+                incident_id,
+                action=body.action,
+                event_id=body.event_id,
+                reason=body.reason,
+                reviewer=name,
+            )
+
+        try:
+            report = await service.writer.run(job)
+        except stored.UnknownIncident:
+            raise HTTPException(status_code=404, detail=f"no incident {incident_id!r}") from None
+        except stored.IncidentReviewError as exc:
+            raise _unprocessable(str(exc), ("body", exc.field)) from None
+        d = report.decision
+        return {
+            **stored.decision_json(d),
+            "created_at": d.created_at,
+            "incidents": sorted(set(report.incidents.values())),
+            "placement": report.incidents,
+        }
+
     @app.get("/incidents", response_model=IncidentPage, tags=["incidents"])
-    def list_incidents(pg: Annotated[Page, Depends(page)]):
+    def list_incidents(
+        pg: Annotated[Page, Depends(page)],
+        reviewed: Annotated[
+            Literal["all", "only"], Query(description="only: incidents a merge review is about.")
+        ] = "all",
+    ):
         """Incidents (event mentions from several articles that report the same thing), by date,
-        as the last `vigil reconcile` left them."""
-        views = pipeline.incident_views(store)
+        as the last `vigil reconcile` or merge review left them, each with its merge reviews."""
+        views = pipeline.incident_views(store, reviewed=reviewed)
         chosen = views[pg.offset : pg.offset + pg.limit]
         return {
             "total": len(views),
@@ -933,8 +1000,8 @@ def _routes(app: FastAPI, service: Service) -> None:
         responses={404: {"model": ErrorOut}},
     )
     def get_incident(incident_id: IncidentId):
-        """One incident with its members and tolls, and every version of it (what changed, and which
-        documents caused it)."""
+        """One incident with its members, tolls and merge reviews, and every version of it (what
+        changed, and which documents or review caused it)."""
         from vigil.store import incidents as stored
 
         view = next((v for v in pipeline.incident_views(store) if v.incident.id == incident_id), None)

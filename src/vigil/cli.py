@@ -533,6 +533,13 @@ def incident(incident_id, db, history, explain) -> None:
         )
         for m in data["members"]:
             console.print(f"  member {m['event_id']}  {m['source']}", highlight=False, markup=False)
+        for d in views[incident_id].reviews:
+            what = f"{d.action} {d.event_id}" if d.event_id else d.action
+            console.print(
+                f"  review {d.version} {what} by {d.reviewer} ({d.created_at:%Y-%m-%d %H:%M}): {d.reason}",
+                highlight=False,
+                markup=False,
+            )
         for t in data["tolls"]:
             console.print(
                 f"  toll {t['category']}: low {t['low']} best {t['best']} high {t['high']}",
@@ -547,11 +554,13 @@ def incident(incident_id, db, history, explain) -> None:
     if history:
         console.print("[bold]history[/]")
         for v in versions:
-            console.print(
-                f"  v{v.version} {', '.join(v.kinds)}  caused by {', '.join(v.doc_ids)}",
-                highlight=False,
-                markup=False,
+            review = v.detail.get("review") if isinstance(v.detail, dict) else None
+            cause = (
+                f"review {review['version']} by {review['reviewer']}: {review['reason']}"
+                if review
+                else f"caused by {', '.join(v.doc_ids)}"
             )
+            console.print(f"  v{v.version} {', '.join(v.kinds)}  {cause}", highlight=False, markup=False)
             console.print(f"     {json.dumps(v.detail, ensure_ascii=False)}", highlight=False, markup=False)
     if explain and found is not None:
         console.print("[bold]links[/] (score = sum of parts; linked at >= threshold)")
@@ -564,6 +573,46 @@ def incident(incident_id, db, history, explain) -> None:
             console.print(
                 f"  nested in {found.parent_id} (fit {found.parent_score})", highlight=False, markup=False
             )
+
+
+@main.command("review-incident")
+@click.argument("incident_id")
+@click.option("--confirm", is_flag=True, help="Its members belong together: keep them together.")
+@click.option(
+    "--reject", "reject", metavar="EVENT_ID", help="This member is not the incident the others are."
+)
+@click.option("--reason", required=True, help="Why (recorded with the decision).")
+@click.option("--reviewer", required=True, help="Who decides (as a token name would say).")
+@db_option
+def review_incident_cmd(incident_id, confirm, reject, reason, reviewer, db) -> None:
+    """Confirm incident INCIDENT_ID or reject one of its members; the incidents are regrouped at once."""
+    from vigil.store import incidents as stored
+
+    if confirm == bool(reject):
+        raise click.UsageError("give either --confirm or --reject EVENT_ID")
+    with Store.open(url_for(db)) as store:
+        try:
+            report = pipeline.review_incident(
+                store,
+                incident_id,
+                action="confirm" if confirm else "reject",
+                event_id=reject,
+                reason=reason,
+                reviewer=reviewer,
+            )
+        except stored.UnknownIncident:
+            raise click.ClickException(f"no incident {incident_id!r} in the store") from None
+        except stored.IncidentReviewError as exc:
+            raise click.ClickException(str(exc)) from None
+    d = report.decision
+    err.print(
+        f"review {d.version}: {d.action} {incident_id}{' ' + d.event_id if d.event_id else ''} "
+        f"(incidents created {report.created}, changed {report.changed}, merged away {report.removed})",
+        highlight=False,
+        markup=False,
+    )
+    for event_id, holder in report.incidents.items():
+        click.echo(f"{event_id}\t{holder}")
 
 
 @main.command("alerts")

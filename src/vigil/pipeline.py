@@ -9,11 +9,12 @@ batches are written in input order either way.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from vigil import engine
 from vigil.engine import EngineOptions
@@ -22,6 +23,9 @@ from vigil.geo import Gazetteer
 from vigil.ingest import IngestOptions, read_inputs
 from vigil.model import Document, EventRecord, Extraction, Incident, Problem, to_dict
 from vigil.store import ClaimRecord, EventFilter, Store
+
+if TYPE_CHECKING:
+    from vigil.reconcile import Decision
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,27 +279,25 @@ def reconcile(store: Store, *, per_document: int = 100) -> ReconcileReport:
 
     Up to `per_document` new documents are taken one at a time, in publication order, so each
     version of an incident names the document that changed it; more are taken in one step.
-    The incidents themselves depend only on the set of documents, never on their order.
+    The incidents themselves depend only on the set of documents (and reviewers' decisions about
+    merges, all of which apply), never on their order.
     """
     from vigil import reconcile as reconciler
     from vigil.store import incidents as stored
 
     pending = stored.pending_documents(store)
     records = store.events() if pending else []
+    decisions = stored.decisions(store) if pending else []
     visible = stored.reconciled(store)
     steps = [[d] for d in pending] if len(pending) <= per_document else [pending]
     created = changed = removed = 0
     current = stored.load(store)
     for step in steps:
         visible |= set(step)
-        new = reconciler.incidents(r for r in records if r.document.id in visible)
-        owner = {e: i.id for i in current.values() for e in i.event_ids}
-        merged_from = {}
-        for inc in new:
-            sources = sorted({owner[e] for e in inc.event_ids if e in owner} - {inc.id})
-            if sources:
-                merged_from[inc.id] = sources
-        result = stored.save(store, new, caused_by=step, merged_from=merged_from, mark_reconciled=step)
+        new = reconciler.incidents((r for r in records if r.document.id in visible), decisions=decisions)
+        result = stored.save(
+            store, new, caused_by=step, merged_from=_merged_from(current, new), mark_reconciled=step
+        )
         created, changed, removed = (
             created + result.created,
             changed + result.changed,
@@ -311,19 +313,91 @@ def reconcile(store: Store, *, per_document: int = 100) -> ReconcileReport:
     )
 
 
+def _merged_from(current: dict[str, Incident], new: Sequence[Incident]) -> dict[str, list[str]]:
+    """For each new incident, the other current incidents that held some of its events."""
+    owner = {e: i.id for i in current.values() for e in i.event_ids}
+    merged_from = {}
+    for inc in new:
+        sources = sorted({owner[e] for e in inc.event_ids if e in owner} - {inc.id})
+        if sources:
+            merged_from[inc.id] = sources
+    return merged_from
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentReviewReport:
+    """A merge review: the decision recorded, where its events are now, and what changed."""
+
+    decision: Decision
+    incidents: dict[str, str]  # event id -> id of the incident holding it now, for the events concerned
+    created: int
+    changed: int
+    removed: int
+
+
+def review_incident(
+    store: Store,
+    incident_id: str,
+    *,
+    action: str,
+    reason: str,
+    reviewer: str,
+    event_id: str | None = None,
+) -> IncidentReviewReport:
+    """Record a reviewer's decision about a merge and regroup the reconciled documents' events.
+
+    `confirm`: the incident's members belong together (kept together from now on, even where the
+    scores would part them); `reject` with `event_id`: that member is not this incident (never
+    grouped with the other members again). The incidents of the documents already reconciled are
+    recomputed with every decision so far and saved as a diff, in the same transaction as the
+    decision; each version written has kind "reviewed" and the decision (who, why, version) in its
+    detail. Raises `UnknownIncident` and `IncidentReviewError` (vigil.store.incidents)."""
+    from vigil import reconcile as reconciler
+    from vigil.store import incidents as stored
+
+    with stored.writing(store) as conn:
+        decision = stored.record_decision(
+            conn, incident_id, action=action, reason=reason, reviewer=reviewer, event_id=event_id
+        )
+        visible = stored.reconciled(conn)
+        records = [r for r in store.events() if r.document.id in visible]
+        current = stored.load(conn)
+        new = reconciler.incidents(records, decisions=stored.decisions(conn))
+        result = stored.write(
+            conn, new, caused_by=[], merged_from=_merged_from(current, new), review=decision
+        )
+    concerned = {*decision.event_ids, decision.event_id}
+    placed = {e: i.id for i in new for e in i.event_ids if e in concerned}
+    return IncidentReviewReport(
+        decision=decision,
+        incidents=dict(sorted(placed.items())),
+        created=result.created,
+        changed=result.changed,
+        removed=result.removed,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class IncidentView:
     """An incident with its member mentions resolved to documents: what `vigil incidents` prints."""
 
     incident: Incident
     members: tuple[tuple[str, str, str], ...]  # (event id, document id, document source path or URL)
+    reviews: tuple[Decision, ...] = ()  # the merge decisions about its events, latest first
 
 
-def incident_views(store: Store) -> list[IncidentView]:
+def incident_views(store: Store, *, reviewed: str = "all") -> list[IncidentView]:
+    """The store's incidents by date, each with its members and the merge decisions about its
+    events; `reviewed="only"`: only incidents some decision is about."""
     from vigil.store import incidents as stored
 
     found = stored.load(store)
     records = {r.event.id: r for r in store.events()} if found else {}
+    decided: dict[str, list[Decision]] = defaultdict(list)
+    for d in reversed(stored.decisions(store)) if found else ():
+        for e in dict.fromkeys((*d.event_ids, d.event_id)):
+            if e:
+                decided[e].append(d)
     out = []
     for inc in sorted(found.values(), key=lambda i: (i.date.start or date.max, i.id)):
         members = tuple(
@@ -331,11 +405,17 @@ def incident_views(store: Store) -> list[IncidentView]:
             for e in inc.event_ids
             if e in records
         )
-        out.append(IncidentView(incident=inc, members=members))
+        about = {d.version: d for e in inc.event_ids for d in decided.get(e, ())}
+        if reviewed == "only" and not about:
+            continue
+        reviews = tuple(about[v] for v in sorted(about, reverse=True))
+        out.append(IncidentView(incident=inc, members=members, reviews=reviews))
     return out
 
 
 def incident_json(view: IncidentView) -> dict:
+    from vigil.store import incidents as stored
+
     inc = view.incident
     return {
         "id": inc.id,
@@ -348,6 +428,7 @@ def incident_json(view: IncidentView) -> dict:
         "parent": inc.parent_id,
         "children": list(inc.children),
         "members": [{"event_id": e, "doc_id": d, "source": s} for e, d, s in view.members],
+        "reviews": [stored.decision_json(d) for d in view.reviews],
         "sources": [list(g) for g in inc.sources],
         "tolls": [
             {

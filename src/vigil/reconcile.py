@@ -8,7 +8,11 @@ the same incidents):
    both summaries or both single incidents) and score above `LINK_THRESHOLD` on
    places, dates, victims, actors, shared figures and wording. Linked components
    are grouped greedily, best link first, never putting two mentions of one
-   document together.
+   document together. A reviewer's decisions about merges (`Decision`) come first: a
+   rejected member is never grouped with the others again (cannot-link), and a confirmed
+   incident's mentions are linked before any score and kept together even where
+   `compatible` would part them (must-link), unless a cannot-link forbids it. The latest
+   decision on a pair of mentions wins.
 2. **Nest**: an incident of one day or a few inside the span and area of a summary
    incident ("the coastal massacres, 6-14 March") becomes its child; its dead are
    never added to the parent.
@@ -22,9 +26,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from vigil.model import (
     Claim,
@@ -40,6 +44,7 @@ from vigil.model import (
 RULE_LINK = "reconcile.link@1"
 RULE_PARENT = "reconcile.parent@1"
 RULE_TOLL = "reconcile.toll@1"
+MERGE_ACTIONS = ("confirm", "reject")
 LINK_THRESHOLD = 0.5
 SYNDICATION_THRESHOLD = 0.6
 DATE_SLACK = timedelta(days=3)
@@ -257,6 +262,76 @@ def _blocks(members: Sequence[Member]) -> dict[tuple, list[Member]]:
     return blocks
 
 
+# --- reviewers' decisions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """A reviewer's decision about a merge, made on incident `incident_id` whose members were
+    `event_ids`: `confirm` (they belong together: must-link for every pair) or `reject` (`event_id`
+    is not the incident the others are: cannot-link with each of them). `version` orders decisions:
+    the latest decision on a pair of mentions wins."""
+
+    version: int
+    action: str
+    event_ids: tuple[str, ...]
+    event_id: str | None = None
+    incident_id: str = ""
+    reason: str = ""
+    reviewer: str = ""
+    created_at: datetime | None = None
+
+    @property
+    def rule(self) -> str:
+        """The part a must-link names: "review.confirm@3"."""
+        return f"review.{self.action}@{self.version}"
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The pairs of mentions the decision is about, each as (smaller id, larger id)."""
+        ids = sorted(set(self.event_ids))
+        if self.action == "confirm":
+            return [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+        if self.action == "reject" and self.event_id:
+            e = self.event_id
+            return [(min(e, x), max(e, x)) for x in ids if x != e]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class Constraints:
+    """Each reviewed pair of mentions with the latest decision on it, split by what it says."""
+
+    must: dict[tuple[str, str], Decision] = field(default_factory=dict)
+    cannot: dict[tuple[str, str], Decision] = field(default_factory=dict)
+
+
+def constraints(decisions: Iterable[Decision]) -> Constraints:
+    """The latest decision on each pair (by version; at equal versions a reject outranks a confirm)."""
+    latest: dict[tuple[str, str], Decision] = {}
+    for d in sorted(decisions, key=lambda d: (d.version, d.action, d.event_id or "", d.event_ids)):
+        for pair in d.pairs():
+            latest[pair] = d
+    return Constraints(
+        must={p: d for p, d in latest.items() if d.action == "confirm"},
+        cannot={p: d for p, d in latest.items() if d.action == "reject"},
+    )
+
+
+def reviewed_links(
+    members: Sequence[Member], scored: Sequence[PairScore], rules: Constraints
+) -> list[PairScore]:
+    """The links to cluster over: reviewers' must-links first (newest decision first, score 1, the
+    part naming the review), then the scored links that no decision is about."""
+    present = {m.event_id for m in members}
+    forced = [
+        PairScore(a=a, b=b, score=1.0, parts=((d.rule, 1.0),))
+        for (a, b), d in sorted(rules.must.items(), key=lambda kv: (-kv[1].version, kv[0]))
+        if a in present and b in present
+    ]
+    decided = rules.must.keys() | rules.cannot.keys()
+    return forced + [s for s in scored if (s.a, s.b) not in decided]
+
+
 def links(members: Sequence[Member]) -> list[PairScore]:
     """Every pair above the threshold, best first (ties broken by ids, so the order is fixed)."""
     out = []
@@ -272,13 +347,34 @@ def links(members: Sequence[Member]) -> list[PairScore]:
     return out
 
 
-def cluster(members: Sequence[Member], found: Sequence[PairScore]) -> list[list[Member]]:
-    """Greedy grouping over the links `found` (best first); a group's members are all compatible."""
+def cluster(
+    members: Sequence[Member],
+    found: Sequence[PairScore],
+    *,
+    cannot: Collection[tuple[str, str]] = (),
+    must: Collection[tuple[str, str]] = (),
+) -> list[list[Member]]:
+    """Greedy grouping over the links `found` (in their order: best first); a group's members are
+    all compatible, except where a link is a `must` pair (a reviewer's), and never hold a `cannot`
+    pair. Pairs are (smaller id, larger id)."""
     group = {m.event_id: m.event_id for m in members}
     items: dict[str, list[Member]] = {m.event_id: [m] for m in members}
+    apart: dict[str, set[str]] = defaultdict(set)
+    for a, b in cannot:
+        apart[a].add(b)
+        apart[b].add(a)
+    forced = set(must)
     for link in found:
+        if link.a not in group or link.b not in group:
+            continue
         ga, gb = group[link.a], group[link.b]
-        if ga == gb or not all(compatible(x, y) for x in items[ga] for y in items[gb]):
+        if ga == gb:
+            continue
+        if apart:
+            other = {m.event_id for m in items[gb]}
+            if any(not apart[x.event_id].isdisjoint(other) for x in items[ga] if x.event_id in apart):
+                continue
+        if (link.a, link.b) not in forced and not all(compatible(x, y) for x in items[ga] for y in items[gb]):
             continue
         for m in items[gb]:
             group[m.event_id] = ga
@@ -289,12 +385,19 @@ def cluster(members: Sequence[Member], found: Sequence[PairScore]) -> list[list[
 # --- 2. incidents and nesting -------------------------------------------------------------------
 
 
-def incidents(records: Iterable[EventRecord], *, texts: dict[str, str] | None = None) -> list[Incident]:
-    """All incidents of a set of event mentions: clustered, nested, counted."""
+def incidents(
+    records: Iterable[EventRecord],
+    *,
+    texts: dict[str, str] | None = None,
+    decisions: Iterable[Decision] = (),
+) -> list[Incident]:
+    """All incidents of a set of event mentions: clustered (honouring reviewers' `decisions`),
+    nested, counted."""
     records = list(records)
     members = [member(r) for r in records]
-    all_links = links(members)
-    groups = cluster(members, all_links)
+    rules = constraints(decisions)
+    all_links = reviewed_links(members, links(members), rules)
+    groups = cluster(members, all_links, cannot=rules.cannot.keys(), must=rules.must.keys())
     sources = syndication(texts or {r.document.id: r.document.text for r in records})
     built = [_incident(g, all_links, sources) for g in groups]
     return nest(built, {m.event_id: m for m in members})

@@ -333,3 +333,22 @@ watch_alerts = Table(
     Column("raised_at", DateTime(timezone=True), nullable=False),
     Column("alert", JSON, nullable=False),
 )
+
+
+# --- merge reviews (migration 0005) -----------------------------------------------
+
+# A reviewer's decision about a merge: confirm incident `incident_id` (its members `event_ids` belong
+# together) or reject its member `event_id` (not the incident the others are). `version` numbers the
+# decisions in the order they were made; the latest decision on a pair of events wins.
+incident_reviews = Table(
+    "incident_reviews",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(64), nullable=False, index=True),  # no key: incidents come and go
+    Column("action", String(16), nullable=False),  # confirm or reject
+    Column("event_id", String(64)),  # the rejected member
+    Column("event_ids", JSON, nullable=False),  # the incident's members when the decision was made
+    Column("reason", Text, nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

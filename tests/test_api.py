@@ -675,8 +675,17 @@ def test_a_review_edit_appears_in_the_next_exports_with_its_version(client, db, 
     exported = runner.invoke(main, ["export", "--db", str(db), "--format", "csv"], catch_exceptions=False)
     row = next(r for r in csv_rows(exported.stdout) if r["event_id"] == event_id)
     assert (row["fatalities"], row["victim_group"]) == (str(before - 1), "Druze")
-    if "review_version" in row:  # once export.py writes the review columns
-        assert row["review_version"] == "2"
+    assert row["review_version"] == "2"
+    only = runner.invoke(main, ["export", "--db", str(db), "--format", "csv", "--reviewed", "only"])
+    assert [r["event_id"] for r in csv_rows(only.stdout)] == [event_id]
+    unreviewed = runner.invoke(
+        main, ["export", "--db", str(db), "--format", "csv", "--reviewed", "unreviewed"]
+    )
+    assert event_id not in {r["event_id"] for r in csv_rows(unreviewed.stdout)}
+    machine_rows = runner.invoke(main, ["export", "--db", str(db), "--format", "csv", "--machine"])
+    assert next(r for r in csv_rows(machine_rows.stdout) if r["event_id"] == event_id)["fatalities"] == str(
+        before
+    )
     lossless = runner.invoke(main, ["export", "--db", str(db), "--format", "jsonl"], catch_exceptions=False)
     record = next(r for r in map(json.loads, lossless.stdout.splitlines()) if r["event"]["id"] == event_id)
     rules = {(e["field"], e["rule"]) for e in record["event"]["evidence"]}

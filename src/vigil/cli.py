@@ -67,6 +67,15 @@ def filter_options(f):
             click.option("--actor", help="Text in actor1 or actor2 (claimant or relay for claims)."),
             click.option("--min-fatalities", type=click.IntRange(min=0), help="At least this many dead."),
             click.option("--limit", type=click.IntRange(min=1), help="At most this many rows."),
+            click.option(
+                "--reviewed",
+                type=click.Choice(["all", "only", "unreviewed"]),
+                default="all",
+                show_default=True,
+                help="Events: all, only those a reviewer confirmed or edited, or those never reviewed.",
+            ),
+            click.option("--include-rejected", is_flag=True, help="Events: also those a reviewer rejected."),
+            click.option("--machine", is_flag=True, help="Events: the values as extracted, reviews ignored."),
         ]
     ):
         f = opt(f)

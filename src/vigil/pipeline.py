@@ -152,6 +152,9 @@ def event_filter(
     min_fatalities: int | None = None,
     limit: int | None = None,
     offset: int = 0,
+    reviewed: str = "all",
+    include_rejected: bool = False,
+    machine: bool = False,
 ) -> EventFilter:
     """A store filter from user input: a governorate in any spelling becomes its canonical name."""
     if governorate:
@@ -165,6 +168,9 @@ def event_filter(
         min_fatalities=min_fatalities,
         limit=limit,
         offset=offset,
+        reviewed=reviewed,
+        include_rejected=include_rejected,
+        machine=machine,
     )
 
 

@@ -362,3 +362,31 @@ def test_an_analyst_edits_an_event_from_the_evidence_panel(page, server, store_p
     page.click("#review-form button[type=submit]")
     page.wait_for_selector("#rv-result:has-text('Not saved (401)')", timeout=60_000)
     assert _get(f"{server}/events/{event_id}")["review"]["version"] == after["review"]["version"]
+
+
+def test_an_analyst_takes_an_event_out_of_its_incident(page, server, store_path):
+    with Store.open(sqlite_url(store_path)) as store:
+        token = reviews.create_token(store, "merge-analyst")
+    grouped = [i for i in _get(f"{server}/incidents?limit=500")["items"] if len(i["members"]) >= 2]
+    assert grouped, "the seeds and the sample give incidents with several reports"
+    incident = grouped[0]
+    event_id = incident["members"][-1]["event_id"]
+    page.evaluate("id => window.vigil.selectEvent(id)", event_id)
+    page.wait_for_selector(f"#incident[data-incident-id='{incident['id']}']:not([hidden])")
+    page.click("#merge-box summary")
+    page.check("#merge-form input[name=action][value=reject]")
+    page.fill("#mg-reason", "a different attack on the same day")
+    page.fill("#mg-token", token)
+    page.click("#merge-form button[type=submit]")
+    page.wait_for_selector("#mg-result:has-text('Saved')", timeout=60_000)
+    now = _get(f"{server}/events/{event_id}")["row"]["incident_id"]
+    assert now != incident["id"]
+    assert page.get_attribute("#incident", "data-incident-id") == now
+    assert "a different attack on the same day" in page.inner_text("#inc-reviews")
+    kept = _get(f"{server}/incidents/{incident['id']}")  # the anchor's incident keeps its id
+    assert event_id not in {m["event_id"] for m in kept["incident"]["members"]}
+    reviewed = [v for v in kept["history"] if "reviewed" in v["kinds"]]
+    assert reviewed and reviewed[-1]["detail"]["review"]["reviewer"] == "merge-analyst"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-merge-review.png"))
+    assert page.problems == []

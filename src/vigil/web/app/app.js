@@ -587,6 +587,43 @@
     }
   }
 
+  async function submitMerge(event) {
+    event.preventDefault();
+    const form = $("merge-form");
+    const result = $("mg-result");
+    const incident = state.incident;
+    const selected = state.selected;
+    if (!incident || !selected) return;
+    const action = form.elements.action.value;
+    const body = { action, reason: form.elements.reason.value.trim() };
+    if (action === "reject") body.event_id = selected;
+    result.textContent = "Saving…";
+    try {
+      const response = await fetch(`/incidents/${encodeURIComponent(incident.id)}/review`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          Authorization: `Bearer ${form.elements.token.value.trim()}`,
+        },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        const why = answer.message || (typeof answer.detail === "string" ? answer.detail : "");
+        result.textContent = `Not saved (${response.status}): ${why}`;
+        return;
+      }
+      await reload({ timeline: false });
+      await selectEvent(selected);
+      const now = state.incident ? state.incident.id : "none";
+      $("mg-result").textContent = `Saved: decision ${answer.version}; the selected event is now in ${now}.`;
+      form.elements.reason.value = "";
+    } catch (error) {
+      result.textContent = `Not saved: ${error.message}`;
+    }
+  }
+
   function renderArticle(text, sentences, marks) {
     const cuts = new Set([0, text.length]);
     for (const s of [...sentences, ...marks]) {
@@ -658,6 +695,7 @@
     });
     form.addEventListener("reset", () => setTimeout(() => setBrush(null), 0));
     $("review-form").addEventListener("submit", submitReview);
+    $("merge-form").addEventListener("submit", submitMerge);
     $("review-form").addEventListener("change", (e) => {
       if (e.target.name === "action") $("rv-edit").disabled = e.target.value !== "edit";
     });
@@ -719,6 +757,16 @@
       const toll =
         incident.tolls.find((t) => t.category === "civilians") || incident.tolls.find((t) => t.category === "total");
       drawTollChart(toll);
+      $("inc-reviews").replaceChildren(
+        ...(incident.reviews || []).map((d) =>
+          el("li", {
+            text:
+              `decision ${d.version}: ${d.action}${d.event_id ? ` ${d.event_id}` : ""} by ${d.reviewer}: ${d.reason}`,
+          }),
+        ),
+      );
+      $("merge-members").textContent =
+        `${incident.members.length} report(s) of this incident: ` + incident.members.map((m) => m.event_id).join(", ");
     } catch (error) {
       box.hidden = true;
       setStatus(`Could not load incident ${incidentId}: ${error.message}`, true);

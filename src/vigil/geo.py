@@ -45,6 +45,7 @@ MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is onl
 MIN_POP_NO_CONTEXT = 1_000
 UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
 CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
+DWARFED = 20  # a namesake this many times less important than the best one is no reading of a name
 DISTRICT_IMPORTANCE = 1  # a district yields to any town of its name unless the words ask for a district
 
 
@@ -843,6 +844,16 @@ class Gazetteer:
             score = 0.75
         return _Pick(entry=best, score=score, want=got)
 
+    def _main_candidates(self, ids: Sequence[int]) -> list[int]:
+        """The candidates a name most likely means, whatever the context: districts left out, and
+        namesakes that the most important one dwarfs ("Beirut" in Lebanon, not "Bierutow")."""
+        ix = self._ix
+        cands = [e for e in ids if ix.kinds[e] != ord("d")]
+        if not cands:
+            return []
+        top = max(self._importance(e) for e in cands)
+        return [e for e in cands if self._importance(e) * DWARFED >= top]
+
     def _eligible(self, ids: Sequence[int], context: Counter, admin1s: frozenset[int]) -> list[int]:
         """Candidates worth considering: a district only in a country the text is about or in a
         governorate it names (district names are many and often common words elsewhere)."""
@@ -934,26 +945,39 @@ class Gazetteer:
                 covered[k] = True
             i = hit.last + 1
 
+        votes: Counter = Counter()
+        voted: set[str] = set()
         for hit in hits:
-            ccs = {ix.country[e] for e in hit.ids if ix.kinds[e] != ord("d")}
             if any(ix.kinds[e] == ord("c") for e in hit.ids):
                 context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
-            elif (
-                len(ccs) == 1
-                and not (
-                    hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
-                )
-                and (
-                    hit.last > hit.first
-                    or _is_arabic(toks[hit.first][2])
-                    or any(
-                        ix.kinds[e] not in (ord("t"), ord("d"))
-                        or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
-                        for e in hit.ids
-                    )
+                continue
+            main = self._main_candidates(hit.ids)
+            if not main or (
+                hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
+            ):
+                continue
+            if not (
+                hit.last > hit.first
+                or _is_arabic(toks[hit.first][2])
+                or any(
+                    ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT for e in main
                 )
             ):
+                continue
+            ccs = {ix.country[e] for e in main}
+            if len(ccs) == 1:
                 context[ccs.pop()] += 1
+            elif hit.key not in voted:
+                voted.add(hit.key)
+                votes.update(ccs)
+        # namesakes in several countries: the country that two or more such names share
+        # ("from Beirut to Tripoli": Lebanon's Tripoli, not Libya's)
+        shared = [c for c, v in votes.items() if v >= 2]
+        if shared:
+            top = max(votes[c] for c in shared)
+            best = [c for c in shared if votes[c] == top]
+            if len(best) == 1:
+                context[best[0]] += 1
 
         if context:
             hits += self._fuzzy_hits(toks, keys, joins, covered, context)

@@ -439,3 +439,20 @@ def test_a_dwarfed_namesake_does_not_hide_the_country(gaz):
     # Beirut is Lebanon's capital; a village abroad spelled alike does not make it ambiguous
     found = {m.text: m.place.country_code for m in gaz.find("Rallies in Beirut and Tripoli.", doc_id="d")}
     assert found == {"Beirut": "LB", "Tripoli": "LB"}
+
+
+def test_persian_ezafe_joins_a_name(gaz):
+    [m] = gaz.find("Workers in Qasr e Shirin protested unpaid wages.", doc_id="d")
+    assert (m.text, m.place.country_code, m.place.admin1) == ("Qasr e Shirin", "IR", "Kermanshah")
+
+
+def test_the_before_a_small_town_name_is_a_building(gaz):
+    assert places(gaz, "A crowd gathered outside the Saray in the morning.") == []
+    # ... unless a feature named after the town follows
+    [m] = gaz.find("Protesters blocked the Jounieh roundabout.", doc_id="d")
+    assert (m.text, m.place.country_code) == ("Jounieh", "LB")
+
+
+def test_a_neighbourhood_of_a_town_is_coded_to_the_town(gaz):
+    found = [m.text for m in gaz.find("A fire hit a shop in Saray neighbourhood of Sidon.", doc_id="d")]
+    assert found == ["Sidon"]

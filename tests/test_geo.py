@@ -457,6 +457,17 @@ def test_the_before_a_small_town_name_is_a_building(gaz):
 def test_a_neighbourhood_of_a_town_is_coded_to_the_town(gaz):
     found = [m.text for m in gaz.find("A fire hit a shop in Saray neighbourhood of Sidon.", doc_id="d")]
     assert found == ["Sidon"]
+    # also when the neighbourhood shares its name with a district elsewhere in the country
+    found = [
+        m.text for m in gaz.find("Arson hit a shop in Kecioren neighborhood of Talas, Kayseri.", doc_id="d")
+    ]
+    assert found == ["Talas", "Kayseri"]
+
+
+def test_a_company_named_after_a_place_is_no_place(gaz):
+    assert places(gaz, "Workers of the Tyre Company protested in Beirut.") == [
+        ("Beirut", "town", "Beirut", "Lebanon")
+    ]
 
 
 def test_a_placeless_main_event_gets_the_reports_main_place():
@@ -519,3 +530,8 @@ def test_a_misspelling_beside_its_governorate_is_matched_among_its_places(gaz):
     assert found["Bayt al Faqeeh"].place.name == "Bayt al Faqih"
     # without the governorate beside it, no guess
     assert gaz.find("Clashes in Bayt al Faqeeh.", doc_id="d") == []
+
+
+def test_a_misspelling_beside_its_governorate_may_match_a_shorter_name(gaz):
+    found = {m.text: m.place for m in gaz.find("Clashes erupted in Radaa (Al Bayda).", doc_id="d")}
+    assert (found["Radaa"].name, found["Radaa"].admin1) == ("Rada", "Al Bayda")

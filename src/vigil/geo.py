@@ -29,7 +29,7 @@ from pathlib import Path
 
 from vigil.model import Evidence, Mention, Place, Span
 
-BUILDER_VERSION = "3"
+BUILDER_VERSION = "4"
 RULE_NAME = "geo.name@2"  # a known name or alias; among namesakes, the one in a governorate the text names
 RULE_ADMIN1 = (
     "geo.admin1_keyword@2"  # "X province(s)/governorate(s)", "(town, X)", also across a list of names
@@ -91,7 +91,7 @@ _PLACE_NEIGHBOURS = _words(
 _ORGANISATION_WORDS = _words(
     "times post news herald tribune journal daily gazette observer telegraph agency network "
     "observatory university college club fc council institute foundation bank radio tv television "
-    "channel"
+    "channel company companies corporation group"
 )
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|['’‘ʼʻʿ`](?=[^\W\d_])(?!s\b))*")
@@ -613,7 +613,7 @@ def build_index(path: Path) -> Path:
 
     admin1_pools: dict[int, set[str]] = defaultdict(set)
     for key, ids in b.keys.items():
-        if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
+        if len(key) < FUZZY_MIN_LENGTH - 1 or not key.isascii():  # "Radaa" may be "Rada"
             continue
         for e in ids:
             if b.kinds[e] in (ord("t"), ord("d"), ord("n")) and b.admin1[e] >= 0:
@@ -1342,7 +1342,7 @@ class Gazetteer:
         """Whether a town hit is a place: not a newspaper ("New York Times"), not a word of a
         person's or group's name ("Marco Rubio"), not a small town far from the story."""
         ix = self._ix
-        if ix.kinds[e] not in (ord("t"), ord("n")) or _is_arabic(toks[hit.first][2]):
+        if ix.kinds[e] not in (ord("t"), ord("n"), ord("d")) or _is_arabic(toks[hit.first][2]):
             return True
         if (
             joins[hit.last]
@@ -1350,11 +1350,13 @@ class Gazetteer:
             and _is_capitalised(toks[hit.last + 1][2])
         ):
             return False
+        if _NEIGHBOURHOOD_OF.match(text, hit.end) and ix.kinds[e] != ord("n"):
+            return False  # "Maltepe neighbourhood of Zeytinburnu": coded to the town that follows
+        if ix.kinds[e] == ord("d"):
+            return True  # a district was only a candidate in a country or governorate the text names
         one_word = hit.last == hit.first or (
             hit.last == hit.first + 1 and toks[hit.first][2].lower() in _ARTICLE_TOKENS
         )
-        if ix.kinds[e] == ord("t") and _NEIGHBOURHOOD_OF.match(text, hit.end):
-            return False  # "Maltepe neighbourhood of Zeytinburnu": coded to the town that follows
         if not one_word or hit.fuzzy is not None:
             return True
         if (

@@ -535,3 +535,12 @@ def test_a_misspelling_beside_its_governorate_is_matched_among_its_places(gaz):
 def test_a_misspelling_beside_its_governorate_may_match_a_shorter_name(gaz):
     found = {m.text: m.place for m in gaz.find("Clashes erupted in Radaa (Al Bayda).", doc_id="d")}
     assert (found["Radaa"].name, found["Radaa"].admin1) == ("Rada", "Al Bayda")
+
+
+def test_an_event_is_not_placed_where_its_actors_came_from():
+    from vigil.extract import extract
+    from vigil.ingest import make_document
+
+    text = "On 3 June 2021, reinforcements from Dhamar governorate arrived in Rada (Al Bayda) as clashes erupted."
+    x = extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3)))
+    assert x.events and all(e.admin1 == ("Al Bayda",) and e.location == "Rada" for e in x.events)

@@ -502,10 +502,13 @@ def _main_admin1(a: Analysis) -> Mention | None:
 
 
 def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
-    """Places nearest the trigger: those after it in its clause first, then any in the sentence."""
+    """Places nearest the trigger: those after it in its clause first, then any in the sentence;
+    a place the people or weapons came from ("reinforcements from Dhamar", "fired from Gaza")
+    only when the sentence has no other."""
     places = [m for m in a.in_sentence(a.places, s) if m.place and m.place.admin1]
     if not places:
         return []
+    places = _not_origins(a, places) or places
     after = [
         m
         for m in places
@@ -530,6 +533,26 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
         last = max(before, key=lambda m: m.evidence.span.start)
         return [m for m in before if m.evidence.span.start >= last.evidence.span.start - 60]
     return places
+
+
+_FROM_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:city\s+of\s+|town\s+of\s+)?$", re.I)
+_LIST_GAP = re.compile(r"[\s,()]*(?:(?:and|or)\s+)?[\s(]*(?:the\s+)?", re.I)
+
+
+def _not_origins(a: Analysis, places: list[Mention]) -> list[Mention]:
+    """Places that are not where something came from: "from X", and the names listed with X
+    ("from Dhamar governorate and Rada (Al Bayda)")."""
+    out, origin, prev_end = [], False, None
+    for m in sorted(places, key=lambda m: m.evidence.span.start):
+        start = m.evidence.span.start
+        if _FROM_BEFORE.search(a.text[max(0, start - 30) : start]):
+            origin = True
+        elif not (origin and prev_end is not None and _LIST_GAP.fullmatch(a.text[prev_end:start])):
+            origin = False
+        if not origin:
+            out.append(m)
+        prev_end = m.evidence.span.end
+    return out
 
 
 def _date_of(a: Analysis, c: _Candidate) -> tuple[DateInterval, list[Evidence]]:

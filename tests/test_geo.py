@@ -544,3 +544,24 @@ def test_an_event_is_not_placed_where_its_actors_came_from():
     text = "On 3 June 2021, reinforcements from Dhamar governorate arrived in Rada (Al Bayda) as clashes erupted."
     x = extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3)))
     assert x.events and all(e.admin1 == ("Al Bayda",) and e.location == "Rada" for e in x.events)
+
+
+def test_a_namesake_by_alias_only_does_not_hide_the_country(gaz):
+    # "Van" is a Turkish city and only an alias of France's Vannes: the text is about Turkey
+    found = {m.text: m.place for m in gaz.find("Police raided houses in Ipekyolu town of Van.", doc_id="d")}
+    assert (found["Ipekyolu"].kind, found["Ipekyolu"].admin1) == ("district", "Van")
+    assert (found["Van"].country_code, found["Van"].kind) == ("TR", "town")
+
+
+def test_x_district_of_a_province_names_the_province(gaz):
+    found = {
+        m.text: m.place.kind
+        for m in gaz.find("Curfew in the Golbasi district of Adiyaman for a week.", doc_id="d")
+    }
+    assert found["Adiyaman"] != "district"  # the province (or its capital), not its central district
+    found = {m.text: m.place.kind for m in gaz.find("Strikes in the district of Zabid, Yemen.", doc_id="d")}
+    assert found["Zabid"] == "district"
+
+
+def test_an_organization_named_after_a_place_is_no_place(gaz):
+    assert places(gaz, "Fighters of the Badr organization clashed with militants.") == []

@@ -51,6 +51,7 @@ THE_TOWN_MIN_POP = 100_000  # a smaller town is not written "the X"
 UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
 CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
 DWARFED = 20  # a namesake this many times less important than the best one is no reading of a name
+ALIAS_DISCOUNT = 10  # ... where a place the name is only an alias of counts this many times less
 DISTRICT_IMPORTANCE = 1  # a district yields to any town of its name unless the words ask for a district
 
 
@@ -87,6 +88,7 @@ _PLACE_NEIGHBOURS = _words(
     "province provinces governorate governorates governor city town village countryside district "
     "camp port airport region area suburb suburbs outskirts"
 )
+_ORGANISATION_WORDS_ANY_CASE = _words("organization organisation")
 # "New York Times", "Modern Tokyo Times": a name before these is a newspaper or an organisation.
 _ORGANISATION_WORDS = _words(
     "times post news herald tribune journal daily gazette observer telegraph agency network "
@@ -111,6 +113,7 @@ _NEIGHBOURHOOD_OF = re.compile(r"[ \u00a0]+neighbou?rhood[ \u00a0]+(?:of|in)\b",
 _BACKER = re.compile(
     r"[-‐‑](?:led|backed|based|funded|supported|sponsored|allied|aligned|affiliated)\b", re.I
 )
+_NAME_END = re.compile(r"[^\W\d_]*[A-Z][^\W\d_]*[ \u00a0]+$")  # a capitalised word, then the gap
 _THE_BEFORE = re.compile(r"(?<![^\W\d_])the[ \u00a0]+$")
 _PAREN_NAME_COMMA = re.compile(r"\(\s*([^\W\d_][^\W\d_'’ -]*(?:[ '’-]+[^\W\d_]+){0,4})\s*,\s*$")
 _PAREN_OPEN = re.compile(r"\(\s*$")
@@ -877,15 +880,20 @@ class Gazetteer:
             score = 0.75
         return _Pick(entry=best, score=score, want=got)
 
-    def _main_candidates(self, ids: Sequence[int]) -> list[int]:
+    def _main_candidates(self, ids: Sequence[int], key: str) -> list[int]:
         """The candidates a name most likely means, whatever the context: districts left out, and
-        namesakes that the most important one dwarfs ("Beirut" in Lebanon, not "Bierutow")."""
+        namesakes that the most important one dwarfs ("Beirut" in Lebanon, not "Bierutow"); a
+        place the name is only an alias of counts for less ("Van" in Turkey, not "Vannes")."""
         ix = self._ix
-        cands = [e for e in ids if ix.kinds[e] != ord("d")]
-        if not cands:
+        weight = {
+            e: self._importance(e) * (1 if self._method(e, key) == "exact" else 1 / ALIAS_DISCOUNT)
+            for e in ids
+            if ix.kinds[e] != ord("d")
+        }
+        if not weight:
             return []
-        top = max(self._importance(e) for e in cands)
-        return [e for e in cands if self._importance(e) * DWARFED >= top]
+        top = max(weight.values())
+        return [e for e, w in weight.items() if w * DWARFED >= top]
 
     def _eligible(self, ids: Sequence[int], context: Counter, admin1s: frozenset[int]) -> list[int]:
         """Candidates worth considering: a district only in a country the text is about or in a
@@ -998,7 +1006,7 @@ class Gazetteer:
                 # "Bart al Anan district"; a one-word one may be a town's quarter ("Beirut's Hamra district")
                 main = [e for e in hit.ids if ix.kinds[e] == ord("d")]
             else:
-                main = self._main_candidates(hit.ids)
+                main = self._main_candidates(hit.ids, hit.key)
             if not main or (
                 hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
             ):
@@ -1313,8 +1321,12 @@ class Gazetteer:
                 plural_after.append(False)
                 plural_before.append(False)
             else:
-                district = _DISTRICT_AFTER.match(after) or _DISTRICT_BEFORE.search(before)
-                town = _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before)
+                district = _DISTRICT_AFTER.match(after) or (
+                    (m := _DISTRICT_BEFORE.search(before)) and not _NAME_END.search(before, 0, m.start())
+                )  # "the district of Chouf", not "Golbasi district of Adiyaman" (a province)
+                town = _TOWN_AFTER.match(after) or (
+                    (m := _TOWN_BEFORE.search(before)) and not _NAME_END.search(before, 0, m.start())
+                )  # "the town of Halba", not "Ipekyolu town of Van" (a province)
                 if district and any(self._ix.kinds[e] == ord("d") for e in h.ids):
                     wants.append("district")  # "Qaatabah district", "the district of Chouf"
                 else:
@@ -1344,12 +1356,11 @@ class Gazetteer:
         ix = self._ix
         if ix.kinds[e] not in (ord("t"), ord("n"), ord("d")) or _is_arabic(toks[hit.first][2]):
             return True
-        if (
-            joins[hit.last]
-            and keys[hit.last + 1] in _ORGANISATION_WORDS
-            and _is_capitalised(toks[hit.last + 1][2])
+        if joins[hit.last] and (
+            (keys[hit.last + 1] in _ORGANISATION_WORDS and _is_capitalised(toks[hit.last + 1][2]))
+            or keys[hit.last + 1] in _ORGANISATION_WORDS_ANY_CASE
         ):
-            return False
+            return False  # "Kerman Coal Mine Company", "the Badr organization"
         if _NEIGHBOURHOOD_OF.match(text, hit.end) and ix.kinds[e] != ord("n"):
             return False  # "Maltepe neighbourhood of Zeytinburnu": coded to the town that follows
         if ix.kinds[e] == ord("d"):

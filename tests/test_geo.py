@@ -565,3 +565,25 @@ def test_x_district_of_a_province_names_the_province(gaz):
 
 def test_an_organization_named_after_a_place_is_no_place(gaz):
     assert places(gaz, "Fighters of the Badr organization clashed with militants.") == []
+
+
+def _events(text: str):
+    from vigil.extract import extract
+    from vigil.ingest import make_document
+
+    return extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3))).events
+
+
+def test_an_event_over_a_list_of_fronts_has_all_their_governorates():
+    [event] = _events(
+        "On 3 June 2021, rebels shelled positions on the Harib front (Harib, Marib), Mukayras front "
+        "(Mukayras, Al Bayda) and Dhubab front (Dhubab, Taizz)."
+    )
+    assert event.admin1 == ("Marib", "Al Bayda", "Taiz")
+    assert event.place is None  # several governorates: no one location
+
+
+def test_a_district_of_a_province_named_like_its_capital_is_the_place():
+    [event] = _events("On 3 June 2021, militants attacked an army post in Uludere district of Sirnak.")
+    assert event.admin1 == ("Sirnak",)
+    assert (event.place.kind, event.location) == ("district", "Uludere")

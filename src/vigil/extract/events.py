@@ -41,6 +41,7 @@ from vigil.extract.triggers import (
     blocked,
     classify,
 )
+from vigil.geo import name_key
 from vigil.model import DateInterval, EventMention, Evidence, Mention, Place, Sentence, Span
 
 RULE_TRIGGER = "events.trigger@2"
@@ -525,7 +526,7 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
                 r"[\s,]*(?:and|or|as\s+well\s+as|\()?[\s(]*(?:the\s+)?(?:city\s+of\s+)?|\s*\(\s*|\s*\)\s*(?:and|,)?\s*",
                 gap,
                 re.I,
-            ):
+            ) or _PLACE_LIST_GAP.fullmatch(gap):
                 group.append(m)
         return group
     before = [m for m in places if m.evidence.span.end <= trigger.start]
@@ -535,6 +536,12 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
     return places
 
 
+# "Jabal al Kirsh front (Al Qabbaytah, Lahij), Bab Ghaliq (Qaatabah, Ad Dali), and ...": between
+# the places of one list, only punctuation, "and"/"or", feature words and (unknown) names
+_PLACE_LIST_GAP = re.compile(
+    r"(?:[\s,;()\[\]]|\b(?:and|or|as\s+well\s+as|the|of|in|fronts?|frontlines?|areas?|districts?|regions?"
+    r"|villages?|towns?|city|mountains?|governorates?|provinces?)\b|[A-Z][\w'’-]*)*"
+)
 _FROM_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:city\s+of\s+|town\s+of\s+)?$", re.I)
 _LIST_GAP = re.compile(r"[\s,()]*(?:(?:and|or)\s+)?[\s(]*(?:the\s+)?", re.I)
 
@@ -751,11 +758,15 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
 
 
 def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> Place | None:
-    """The most precise place: a neighbourhood, town or district if named, else the one governorate."""
-    ranked = sorted(
-        (m.place for m in places if m.place and m.place.admin1 in admin1),
-        key=lambda p: {"neighbourhood": 0, "town": 1, "district": 2, "admin1": 3}.get(p.kind, 4),
-    )
+    """The most precise place: a neighbourhood, town or district if named, else the one governorate.
+    A governorate's capital named like it ("Cukurca district of Hakkari") is read as the governorate
+    when a place inside it is named too."""
+
+    def rank(p: Place) -> float:
+        r = {"neighbourhood": 0, "town": 1, "district": 2, "admin1": 3}.get(p.kind, 4)
+        return 2.5 if p.kind == "town" and p.admin1 and name_key(p.name) == name_key(p.admin1) else r
+
+    ranked = sorted((m.place for m in places if m.place and m.place.admin1 in admin1), key=rank)
     if len(admin1) > 1:
         return None
     if ranked and ranked[0].kind in ("neighbourhood", "town", "district"):

@@ -587,3 +587,16 @@ def test_a_district_of_a_province_named_like_its_capital_is_the_place():
     [event] = _events("On 3 June 2021, militants attacked an army post in Uludere district of Sirnak.")
     assert event.admin1 == ("Sirnak",)
     assert (event.place.kind, event.location) == ("district", "Uludere")
+
+
+def test_a_street_named_after_a_town_is_no_place(gaz):
+    found = [
+        m.text for m in gaz.find("Shells hit homes on Aden Street in the east of Hodeidah city.", doc_id="d")
+    ]
+    assert found == ["Hodeidah"]
+
+
+def test_an_ezafe_name_hides_its_words(gaz):
+    # "Golshan-e Mehr" is one (unknown) name: its "Mehr" is no small town of that name elsewhere
+    found = [m.text for m in gaz.find("Residents of Golshan-e Mehr protested in Mashhad.", doc_id="d")]
+    assert "Mehr" not in found and "Mashhad" in found

@@ -89,11 +89,12 @@ _PLACE_NEIGHBOURS = _words(
     "camp port airport region area suburb suburbs outskirts"
 )
 _ORGANISATION_WORDS_ANY_CASE = _words("organization organisation")
-# "New York Times", "Modern Tokyo Times": a name before these is a newspaper or an organisation.
+# "New York Times", "Modern Tokyo Times": a name before these is a newspaper or an organisation;
+# "Sanaa Street" in Hodeidah: a street named after a town elsewhere.
 _ORGANISATION_WORDS = _words(
     "times post news herald tribune journal daily gazette observer telegraph agency network "
     "observatory university college club fc council institute foundation bank radio tv television "
-    "channel company companies corporation group"
+    "channel company companies corporation group street avenue boulevard"
 )
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|['’‘ʼʻʿ`](?=[^\W\d_])(?!s\b))*")
@@ -1140,6 +1141,8 @@ class Gazetteer:
         """Whether tokens first..last sit inside a longer capitalised name ("Marco Rubio",
         "Medya News"), judged by the words right before and after them."""
         ix = self._ix
+        if first > 1 and toks[first - 1][2] == "e" and joins[first - 1] and joins[first - 2]:
+            first -= 1  # "Maskan-e Mehr": the Persian ezafe ties the name to the word before it
         for k, joined in ((first - 1, first > 0 and joins[first - 1]), (last + 1, joins[last])):
             if not joined or not _is_capitalised(toks[k][2]) or toks[k][2].isupper():
                 continue

@@ -600,3 +600,16 @@ def test_an_ezafe_name_hides_its_words(gaz):
     # "Golshan-e Mehr" is one (unknown) name: its "Mehr" is no small town of that name elsewhere
     found = [m.text for m in gaz.find("Residents of Golshan-e Mehr protested in Mashhad.", doc_id="d")]
     assert "Mehr" not in found and "Mashhad" in found
+
+
+def test_a_word_before_al_and_a_name_is_part_of_that_name(gaz):
+    # "Mafraq ar Ruwayk" is a place of its own, not Jordan's Mafraq
+    found = [m.text for m in gaz.find("An IED exploded in Mafraq ar Ruwayk area (Marib).", doc_id="d")]
+    assert found == ["Marib"]
+
+
+def test_no_division_alias_ends_in_a_connector(gaz):
+    # "Federation of Bosnia and Herzegovina" less the country's name is no alias ("Federation of")
+    assert places(gaz, "Workers left the Federation of Trade Unions building in Beirut.") == [
+        ("Beirut", "town", "Beirut", "Lebanon")
+    ]

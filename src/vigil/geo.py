@@ -29,7 +29,7 @@ from pathlib import Path
 
 from vigil.model import Evidence, Mention, Place, Span
 
-BUILDER_VERSION = "4"
+BUILDER_VERSION = "5"
 RULE_NAME = "geo.name@2"  # a known name or alias; among namesakes, the one in a governorate the text names
 RULE_ADMIN1 = (
     "geo.admin1_keyword@2"  # "X province(s)/governorate(s)", "(town, X)", also across a list of names
@@ -366,7 +366,9 @@ def _division_variants(name: str, country_name: str) -> set[str]:
         out.add(stripped)
     for n in list(out):
         if n.endswith(" " + country_name) and len(n) > len(country_name) + 2:
-            out.add(n[: -len(country_name) - 1])
+            rest = n[: -len(country_name) - 1]
+            if rest.split()[-1].lower() not in _LOWER_CONNECTORS:  # not "Federation of"
+                out.add(rest)
     return out
 
 
@@ -1143,6 +1145,14 @@ class Gazetteer:
         ix = self._ix
         if first > 1 and toks[first - 1][2] == "e" and joins[first - 1] and joins[first - 2]:
             first -= 1  # "Maskan-e Mehr": the Persian ezafe ties the name to the word before it
+        if (
+            last + 2 < len(toks)
+            and toks[last + 1][2] in _ARTICLE_TOKENS
+            and joins[last]
+            and joins[last + 1]
+            and _is_capitalised(toks[last + 2][2])
+        ):
+            return True  # "Bilad al Yubi", "Mafraq ar Ruwayk": a longer name the gazetteer lacks
         for k, joined in ((first - 1, first > 0 and joins[first - 1]), (last + 1, joins[last])):
             if not joined or not _is_capitalised(toks[k][2]) or toks[k][2].isupper():
                 continue

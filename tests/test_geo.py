@@ -613,3 +613,13 @@ def test_no_division_alias_ends_in_a_connector(gaz):
     assert places(gaz, "Workers left the Federation of Trade Unions building in Beirut.") == [
         ("Beirut", "town", "Beirut", "Lebanon")
     ]
+
+
+def test_a_misspelt_small_town_called_a_city_in_the_texts_country(gaz):
+    text = "Soldiers raided the city of Qalqiliyah at night and detained Palestinian youths."
+    [m] = gaz.find(text, doc_id="d")
+    assert m.evidence.rule == geo.RULE_FUZZY_TOWN and m.method == "fuzzy"
+    assert (m.place.name, m.place.country_code) == ("Qalqilyah", "PS")
+    # not without a country, nor without the word that makes it a town
+    assert gaz.find("Soldiers raided the city of Qalqiliyah at night.", doc_id="d") == []
+    assert gaz.find("Soldiers raided Qalqiliyah and detained Palestinian youths.", doc_id="d") == []

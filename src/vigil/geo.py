@@ -38,11 +38,15 @@ RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document
 RULE_FUZZY_ADMIN1 = (
     "geo.fuzzy_in_admin1@1"  # a misspelling of a town or district of the governorate named next to it
 )
+RULE_FUZZY_TOWN = (
+    "geo.fuzzy_town@1"  # a misspelt name the words call a city/town/village, any size, in the text's country
+)
 RULE_DISTRICT = "geo.district@1"  # a second-level division ("X district", "(X, Governorate)"), at its seat
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_LENGTH = 5
 FUZZY_IN_ADMIN1_MIN_SCORE = 85.0  # among the towns and districts of one governorate named beside the name
+FUZZY_TOWN_MIN_LENGTH = 6  # ... and this long for a town of any size, which the words must call a town
 FUZZY_MIN_POPULATION = 50_000  # towns offered to fuzzy matching, besides admin1 names
 MIN_POP_OUTSIDE_CONTEXT = 15_000  # a one-word town outside the document's countries must be this big
 MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is only one of its aliases
@@ -701,7 +705,7 @@ class _Hit:
     ids: tuple[int, ...]
     key: str
     fuzzy: float | None = None  # rapidfuzz score for a fuzzy hit
-    in_admin1: bool = False  # fuzzy-matched among the places of a governorate the text names beside it
+    fuzzy_rule: str = RULE_FUZZY  # which fuzzy rule matched it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -720,6 +724,7 @@ class Gazetteer:
         self._places: dict[int, Place] = {}
         self._pool_lists: dict[tuple[int, str], list[str]] = {}
         self._admin1_pool_lists: dict[int, list[str]] = {}
+        self._country_pool_lists: dict[int, list[str]] = {}
         self._country_codes = {row.code: i for i, row in enumerate(index.countries)}
 
     @classmethod
@@ -1038,7 +1043,7 @@ class Gazetteer:
                 context[best[0]] += 1
 
         if context:
-            hits += self._fuzzy_hits(toks, keys, joins, covered, context)
+            hits += self._fuzzy_hits(text, toks, keys, joins, covered, context)
             hits.sort(key=lambda h: h.start)
 
         wants = self._keyword_wants(text, hits)
@@ -1060,7 +1065,7 @@ class Gazetteer:
                 continue
             if hit.fuzzy is not None:
                 method, score = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3)
-                rule = RULE_FUZZY_ADMIN1 if hit.in_admin1 else RULE_FUZZY
+                rule = hit.fuzzy_rule
             else:
                 method, score = self._method(e, hit.key), pick.score
                 rule = (
@@ -1229,7 +1234,7 @@ class Gazetteer:
                             ids=ids,
                             key=key,
                             fuzzy=score,
-                            in_admin1=True,
+                            fuzzy_rule=RULE_FUZZY_ADMIN1,
                         )
                     )
                     for k in range(first, last + 1):
@@ -1272,7 +1277,7 @@ class Gazetteer:
         )
         return (got[0], got[1]) if got else None
 
-    def _fuzzy_hits(self, toks, keys, joins, covered, context: Counter) -> list[_Hit]:
+    def _fuzzy_hits(self, text, toks, keys, joins, covered, context: Counter) -> list[_Hit]:
         ix = self._ix
         out = []
         for k, (s, e, tok) in enumerate(toks):
@@ -1291,10 +1296,50 @@ class Gazetteer:
                 or self._in_longer_name(toks, keys, joins, k, k)
             ):
                 continue
-            got = self._fuzzy(key, context)
+            got, rule = self._fuzzy(key, context), RULE_FUZZY
+            if not (got and got[2]) and (_TOWN_AFTER.match(text, e) or _TOWN_BEFORE.search(text, 0, s)):
+                # "the city of Qalqiliyah": a town, maybe a small one
+                got, rule = self._fuzzy_town(key, context), RULE_FUZZY_TOWN
             if got and got[2]:
-                out.append(_Hit(start=s, end=e, first=k, last=k, ids=got[2], key=got[0], fuzzy=got[1]))
+                out.append(
+                    _Hit(
+                        start=s, end=e, first=k, last=k, ids=got[2], key=got[0], fuzzy=got[1], fuzzy_rule=rule
+                    )
+                )
         return out
+
+    def _fuzzy_town(self, key: str, context: Counter) -> tuple[str, float, tuple[int, ...]] | None:
+        """A misspelt name the words call a city, town or village: matched among every town and
+        district (any size) of the countries the text names most."""
+        from rapidfuzz import fuzz, process
+
+        ix = self._ix
+        if len(key) < FUZZY_TOWN_MIN_LENGTH or not context:
+            return None
+        most = max(context.values())
+        best = None
+        for ci in [c for c, w in context.items() if w == most][:2]:
+            if ci not in self._country_pool_lists:
+                self._country_pool_lists[ci] = sorted(
+                    {
+                        k
+                        for a1, row in enumerate(ix.admin1s)
+                        if row.country == ci and a1 in ix.admin1_pools
+                        for k in ix.admin1_pools[a1].split("\n")
+                    }
+                )
+            got = process.extractOne(
+                key, self._country_pool_lists[ci], scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+            )
+            if got and (best is None or got[1] > best[1]):
+                ids = tuple(
+                    e
+                    for e in self._ids(got[0])
+                    if ix.country[e] == ci and ix.kinds[e] in (ord("t"), ord("d"))
+                )
+                if ids:
+                    best = (got[0], got[1], ids)
+        return best
 
     def _named_admin1s(self, hits: list[_Hit], wants: list[str | None], context: Counter) -> frozenset[int]:
         """First-level divisions the text names (in a country it is about), to choose among namesakes."""

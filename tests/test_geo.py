@@ -623,3 +623,11 @@ def test_a_misspelt_small_town_called_a_city_in_the_texts_country(gaz):
     # not without a country, nor without the word that makes it a town
     assert gaz.find("Soldiers raided the city of Qalqiliyah at night.", doc_id="d") == []
     assert gaz.find("Soldiers raided Qalqiliyah and detained Palestinian youths.", doc_id="d") == []
+
+
+def test_a_note_cut_before_its_bracketed_size_is_no_headline():
+    # the segmenter ends the first sentence at "[" of "[size=...]": it is the report, not a title
+    [event] = _events(
+        "On 3 June 2021, a group of nurses held a protest in Zahle, demanding wages. [size=no report]"
+    )
+    assert event.event_type == "Protests" and event.admin1 == ("Bekaa",) and event.location == "Zahle"

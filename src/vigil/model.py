@@ -87,7 +87,7 @@ class Place:
     """A gazetteer entry a place name resolved to."""
 
     name: str
-    kind: str  # "country" | "admin1" | "town" | "neighbourhood"
+    kind: str  # "country" | "admin1" | "district" | "town" | "neighbourhood"
     country: str
     country_code: str
     admin1: str | None = None

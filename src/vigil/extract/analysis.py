@@ -74,11 +74,17 @@ class Analysis:
         text = self.sentence_text(s).strip()
         if self.document.title and text == self.document.title.strip():
             return True
+        text = _OPEN_BRACKET_END.sub(
+            "", text
+        )  # "... demanding wages. [" cut before "[size=...]": not a title
         return s.index == 0 and not re.search(r"[.!?”\"]$", text) and len(text.split()) <= 20
 
     def is_caption(self, s: Sentence) -> bool:
         start, end = self.paragraph_of(s)
         return bool(CAPTION.search(self.text[start:end]))
+
+
+_OPEN_BRACKET_END = re.compile(r"\s*[\[(]$")
 
 
 def find_quotes(text: str) -> tuple[Quote, ...]:

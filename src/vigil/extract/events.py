@@ -41,6 +41,7 @@ from vigil.extract.triggers import (
     blocked,
     classify,
 )
+from vigil.geo import name_key
 from vigil.model import DateInterval, EventMention, Evidence, Mention, Place, Sentence, Span
 
 RULE_TRIGGER = "events.trigger@2"
@@ -502,10 +503,13 @@ def _main_admin1(a: Analysis) -> Mention | None:
 
 
 def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
-    """Places nearest the trigger: those after it in its clause first, then any in the sentence."""
+    """Places nearest the trigger: those after it in its clause first, then any in the sentence;
+    a place the people or weapons came from ("reinforcements from Dhamar", "fired from Gaza")
+    only when the sentence has no other."""
     places = [m for m in a.in_sentence(a.places, s) if m.place and m.place.admin1]
     if not places:
         return []
+    places = _not_origins(a, places) or places
     after = [
         m
         for m in places
@@ -522,7 +526,7 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
                 r"[\s,]*(?:and|or|as\s+well\s+as|\()?[\s(]*(?:the\s+)?(?:city\s+of\s+)?|\s*\(\s*|\s*\)\s*(?:and|,)?\s*",
                 gap,
                 re.I,
-            ):
+            ) or _PLACE_LIST_GAP.fullmatch(gap):
                 group.append(m)
         return group
     before = [m for m in places if m.evidence.span.end <= trigger.start]
@@ -530,6 +534,32 @@ def _clause_places(a: Analysis, s: Sentence, trigger: Span) -> list[Mention]:
         last = max(before, key=lambda m: m.evidence.span.start)
         return [m for m in before if m.evidence.span.start >= last.evidence.span.start - 60]
     return places
+
+
+# "Jabal al Kirsh front (Al Qabbaytah, Lahij), Bab Ghaliq (Qaatabah, Ad Dali), and ...": between
+# the places of one list, only punctuation, "and"/"or", feature words and (unknown) names
+_PLACE_LIST_GAP = re.compile(
+    r"(?:[\s,;()\[\]]|\b(?:and|or|as\s+well\s+as|the|of|in|fronts?|frontlines?|areas?|districts?|regions?"
+    r"|villages?|towns?|city|mountains?|governorates?|provinces?)\b|[A-Z][\w'’-]*)*"
+)
+_FROM_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:city\s+of\s+|town\s+of\s+)?$", re.I)
+_LIST_GAP = re.compile(r"[\s,()]*(?:(?:and|or)\s+)?[\s(]*(?:the\s+)?", re.I)
+
+
+def _not_origins(a: Analysis, places: list[Mention]) -> list[Mention]:
+    """Places that are not where something came from: "from X", and the names listed with X
+    ("from Dhamar governorate and Rada (Al Bayda)")."""
+    out, origin, prev_end = [], False, None
+    for m in sorted(places, key=lambda m: m.evidence.span.start):
+        start = m.evidence.span.start
+        if _FROM_BEFORE.search(a.text[max(0, start - 30) : start]):
+            origin = True
+        elif not (origin and prev_end is not None and _LIST_GAP.fullmatch(a.text[prev_end:start])):
+            origin = False
+        if not origin:
+            out.append(m)
+        prev_end = m.evidence.span.end
+    return out
 
 
 def _date_of(a: Analysis, c: _Candidate) -> tuple[DateInterval, list[Evidence]]:
@@ -627,6 +657,13 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
     one event a report is about is kept with its country alone)."""
     doc = a.document
     admin1, places, place_ev = _admin1_of(a, c)
+    if placeless and not admin1 and (main := _main_admin1(a)) is not None:
+        # the one event a report is about, told without a place of its own: the report's main place
+        admin1 = (main.place.admin1,)
+        places = [m for m in a.places if m.place and m.place.admin1 == main.place.admin1]
+        place_ev = [
+            Evidence(field="admin1", span=main.evidence.span, rule=RULE_PLACE_DOCUMENT, confidence=0.5)
+        ]
     if not admin1 and not c.drafts and not placeless:
         return None
     if c.rule != RULE_FROM_CLAIM and not _killed(c) and any(d.claim.scope == "incident" for d in c.related):
@@ -721,14 +758,18 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
 
 
 def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> Place | None:
-    """The most precise place: a neighbourhood or town if named, else the one governorate."""
-    ranked = sorted(
-        (m.place for m in places if m.place and m.place.admin1 in admin1),
-        key=lambda p: {"neighbourhood": 0, "town": 1, "admin1": 2}.get(p.kind, 3),
-    )
+    """The most precise place: a neighbourhood, town or district if named, else the one governorate.
+    A governorate's capital named like it ("Cukurca district of Hakkari") is read as the governorate
+    when a place inside it is named too."""
+
+    def rank(p: Place) -> float:
+        r = {"neighbourhood": 0, "town": 1, "district": 2, "admin1": 3}.get(p.kind, 4)
+        return 2.5 if p.kind == "town" and p.admin1 and name_key(p.name) == name_key(p.admin1) else r
+
+    ranked = sorted((m.place for m in places if m.place and m.place.admin1 in admin1), key=rank)
     if len(admin1) > 1:
         return None
-    if ranked and ranked[0].kind in ("neighbourhood", "town"):
+    if ranked and ranked[0].kind in ("neighbourhood", "town", "district"):
         return ranked[0]
     if len(admin1) == 1:
         return next((p for p in ranked if p.kind == "admin1"), ranked[0] if ranked else None)

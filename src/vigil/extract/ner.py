@@ -166,7 +166,7 @@ def _rule_entities(places: tuple[Mention, ...], actors: tuple[Mention, ...]) -> 
     out: list[tuple[Mention, str]] = []
     for m in places:
         if m.place is not None and not weak_place(m):
-            out.append((m, "GPE" if m.place.kind in ("country", "admin1", "town") else "LOC"))
+            out.append((m, "GPE" if m.place.kind in ("country", "admin1", "district", "town") else "LOC"))
     for m in actors:
         if m.actor is None:
             continue

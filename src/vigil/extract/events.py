@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from vigil.extract.analysis import Analysis
 from vigil.extract.claims import Draft, is_speech_date
@@ -581,7 +581,8 @@ def _date_of(a: Analysis, c: _Candidate) -> tuple[DateInterval, list[Evidence]]:
             return m.date, [Evidence(field="date", span=m.evidence.span, rule=RULE_DATE)]
     published = a.document.published
     if published is not None:
-        return DateInterval(start=published - timedelta(days=6), end=published, precision=2), []
+        week_before = published - timedelta(days=min(6, (published - date.min).days))
+        return DateInterval(start=week_before, end=published, precision=2), []
     return DateInterval(), []
 
 

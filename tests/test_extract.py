@@ -305,3 +305,46 @@ def test_a_running_total_carries_the_period_of_the_sentence_before():
     [c] = [c for c in x.claims if c.count == 560]
     assert c.scope == "cumulative"
     assert (c.period.start, c.period.end) == (date(2019, 6, 1), date(2021, 1, 18))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A boy was killed when an old landmine exploded near a farm outside Homs on Monday.",
+        "Two herders died in the explosion of an unexploded shell in a field near Hama on Sunday.",
+        "A farmer was killed on Monday by a landmine left over from the war, near a village in Idlib.",
+    ],
+)
+def test_a_remnant_of_war_is_other_and_its_dead_are_no_conflict_fatalities(text):
+    x = _run(text)
+    [event] = x.events
+    assert (event.event_type, event.sub_event_type) == ("Strategic developments", "Other")
+    assert event.fatalities == 0 and event.fatalities_low == 0
+    assert event.fatalities_high == max(c.count for c in x.claims if c.killed_or_injured == "killed")
+    assert any(ev.rule.startswith("triggers.remnants@2") for ev in event.evidence)
+
+
+def test_a_fresh_landmine_is_still_an_explosion():
+    x = _run("A landmine planted by the militants killed three soldiers near Homs on Monday.")
+    [event] = x.events
+    assert event.sub_event_type == "Remote explosive/landmine/IED" and event.fatalities == 3
+
+
+def test_a_tally_of_a_long_period_is_no_event_of_its_own():
+    x = _run(
+        "Gunmen shot dead a trader in Daraa on Monday. "
+        "Since early June 2019, monitors have recorded more than 850 bombings and shootings in the province.",
+        published=date(2021, 1, 18),
+    )
+    [event] = x.events
+    assert event.fatalities == 1 and event.date.start == date(2021, 1, 18)
+
+
+def test_a_violent_event_told_without_its_dead_joins_the_sentence_that_gives_them():
+    x = _run(
+        "Monitors reported a new assassination in Daraa on Monday. "
+        "A roadside bomb exploded under his car and killed a former rebel commander."
+    )
+    [event] = x.events
+    assert (event.sub_event_type, event.fatalities) == ("Remote explosive/landmine/IED", 1)
+    assert any(ev.rule.startswith("events.told_with@") for ev in event.evidence)

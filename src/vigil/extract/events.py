@@ -43,7 +43,7 @@ from vigil.extract.triggers import (
 )
 from vigil.model import DateInterval, EventMention, Evidence, Mention, Place, Sentence, Span
 
-RULE_TRIGGER = "events.trigger@2"
+RULE_TRIGGER = "events.trigger@3"
 RULE_FROM_CLAIM = "events.from_claim@2"
 RULE_NOTE_LABEL = "events.note_label@1"
 RULE_PLACE = "events.place@2"
@@ -54,6 +54,8 @@ RULE_ACTOR = "events.actor@1"
 RULE_FATALITIES = "events.fatalities_acled@2"
 RULE_CODED_FATALITIES = "events.coded_fatalities@1"
 RULE_MAIN = "events.main_event@1"
+RULE_PERIOD_TALLY = "events.period_tally@1"
+RULE_TOLD_WITH = "events.told_with@1"  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
 _ARMED_TYPES = {
     "state_forces",
@@ -124,7 +126,7 @@ def _triggered(a: Analysis) -> list[_Candidate]:
             )
         )
         matches = [(m.start(), m.end(), t) for t in TRIGGERS for m in t.pattern.finditer(text)]
-        matches.sort(key=lambda x: (-RANK[x[2].sub_event_type], -(x[1] - x[0]), x[0]))
+        matches.sort(key=lambda x: (-_precedence(x[2]), -(x[1] - x[0]), x[0]))
         taken: list[tuple[int, int]] = []
         for start, end, trigger in matches:
             if any(start < e and s_ < end for s_, e in taken):
@@ -150,6 +152,12 @@ def _triggered(a: Analysis) -> list[_Candidate]:
             )
     out.sort(key=lambda c: c.span.start)
     return _one_per_clause(a, out)
+
+
+def _precedence(trigger) -> int:
+    """Which of overlapping triggers reads the words: a remnant of war ("an old landmine", "an unexploded
+    shell") is read before the weapon inside it, since what qualifies the weapon says what the event is."""
+    return 1000 if trigger.sub_event_type == OTHER else RANK[trigger.sub_event_type]
 
 
 # A sentence can only carry an event when one of these stems is in it: a cheap gate before the triggers.
@@ -190,6 +198,13 @@ def _one_per_clause(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
         ):
             # "defused a roadside bomb": the weapon named is the one that did not go off
             winner = prev if prev.sub_event_type == DISRUPTED else c
+            winner.evidence = prev.evidence + c.evidence
+            kept[-1] = winner
+            continue
+        remnant = prev is not None and OTHER in (prev.sub_event_type, c.sub_event_type)
+        if same_clause and remnant and EXPLOSIONS in (prev.event_type, c.event_type):
+            # "a landmine left over from the war exploded": the explosive is a remnant of a past war
+            winner = prev if prev.sub_event_type == OTHER else c
             winner.evidence = prev.evidence + c.evidence
             kept[-1] = winner
             continue
@@ -302,7 +317,7 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
         civilian = c.category == "civilians" or c.victim_group is not None
         if (
             target is not None
-            and FAMILY[target.event_type] == "violence"
+            and (FAMILY[target.event_type] == "violence" or target.sub_event_type == OTHER)
             and not (target.event_type == BATTLES and civilian)
         ):
             target.drafts.append(d)
@@ -398,8 +413,11 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
                 and c.sub_event_type in ("Grenade", "Shelling/artillery/missile attack")
                 and not _killed(c)
             )
-            if not absorbed and (
-                gap > 2 or prev.event_type != c.event_type or prev.sub_event_type != c.sub_event_type
+            told_with = _tells_the_toll_of(a, prev, c, gap)
+            if (
+                not absorbed
+                and not told_with
+                and (gap > 2 or prev.event_type != c.event_type or prev.sub_event_type != c.sub_event_type)
             ):
                 continue
             if not _compatible_places(a, prev, c):
@@ -411,11 +429,38 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
         if target is None:
             out.append(c)
             continue
+        told_with = _tells_the_toll_of(a, target, c, c.sentence.index - target.sentence.index)
+        if told_with:
+            target.evidence.append(Evidence(field="event", span=c.span, rule=RULE_TOLD_WITH))
+        if told_with and c.rule == RULE_TRIGGER and (_killed(c) or target.rule == RULE_FROM_CLAIM):
+            # the announcement ("a new assassination") takes the type of the sentence that tells what
+            # happened and whom it killed ("an IED exploded ..., killing him"); a toll told on its own
+            # takes the type of the event it is told with
+            target.retype(c.sub_event_type)
+            target.span, target.sentence, target.rule, target.weak = c.span, c.sentence, c.rule, c.weak
+            target.sentences.insert(0, c.sentence)
+            target.sentences = list(dict.fromkeys(target.sentences))
         target.drafts += c.drafts
         target.related += c.related
         target.sentences += [s for s in c.sentences if s not in target.sentences]
         target.evidence += c.evidence
     return out
+
+
+def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> bool:
+    """RULE_TOLD_WITH: a violent event told with no dead, next to one of another type that has its dead,
+    in the same paragraph and on compatible days, is one event (ACLED: concurrent tactics are one event;
+    a battle with air support is a battle)."""
+    if gap > 2 or FAMILY[x.event_type] != "violence" or FAMILY[y.event_type] != "violence":
+        return False
+    if x.event_type == y.event_type and x.sub_event_type == y.sub_event_type:
+        return False
+    if bool(_killed(x)) == bool(_killed(y)) or not _same_paragraph(a, x.sentence, y.sentence):
+        return False
+    dx, dy = _date_of(a, x)[0], _date_of(a, y)[0]
+    if dx.start and dy.start and dx.end and dy.end:
+        return (dx.start - dy.end).days <= 1 and (dy.start - dx.end).days <= 1
+    return True
 
 
 def _killed(c: _Candidate) -> list[Draft]:
@@ -633,6 +678,8 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
         return None  # a day's total told province by province: the provinces are the events
     place = _best_place(a, admin1, places)
     date, date_ev = _date_of(a, c)
+    if c.rule == RULE_TRIGGER and not c.drafts and not c.related and _period_tally(a, date, date_ev):
+        return None  # RULE_PERIOD_TALLY: "more than 850 attacks since June 2019" counts many events, is none
     actor1, actor2, victims = _actors(a, c)
     fatalities, low, high, used = _fatalities(c)
     coded = _coded_fatalities(a, c)
@@ -717,6 +764,18 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
         sentence=c.sentence.span,
         evidence=tuple(evidence),
         confidence=round(min(confidence, 0.95), 2),
+    )
+
+
+def _period_tally(a: Analysis, date: DateInterval, evidence: list[Evidence]) -> bool:
+    """A trigger dated only by a long running period ("since June 2019", "from March until today"): the
+    sentence sums up the events of that period; it reports none of them."""
+    if date.start is None or date.end is None or (date.end - date.start).days <= 31:
+        return False
+    spans = {e.span for e in evidence}
+    return any(
+        m.evidence.span in spans and m.evidence.rule.startswith(("timeparse.since", "timeparse.until_now"))
+        for m in a.dates
     )
 
 

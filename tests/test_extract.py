@@ -348,3 +348,75 @@ def test_a_violent_event_told_without_its_dead_joins_the_sentence_that_gives_the
     [event] = x.events
     assert (event.sub_event_type, event.fatalities) == ("Remote explosive/landmine/IED", 1)
     assert any(ev.rule.startswith("events.told_with@") for ev in event.evidence)
+
+
+def test_the_same_number_for_other_people_or_a_long_period_is_its_own_claim():
+    x = _run(
+        "Monitors said four soldiers were killed in an ambush near Palmyra on Monday. "
+        "Since March 2019, the monitors have recorded the killing of four civilians in the area."
+    )
+    fours = sorted((c.category, c.scope) for c in x.claims if c.count == 4)
+    assert fours == [("civilians", "cumulative"), ("security_forces", "incident")]
+
+
+def test_the_same_number_said_twice_is_one_claim():
+    x = _run(
+        "Gunmen killed five villagers in Hama on Monday, SOHR said. "
+        "SOHR said the five villagers were shot at a checkpoint."
+    )
+    assert [c.count for c in x.claims if c.count == 5] == [5]
+
+
+@pytest.mark.parametrize(
+    "text, claimant",
+    [
+        (
+            "The Syrian Observatory for Human Rights, which has sources across the country, said 14 people were killed "
+            "in Homs on Monday.",
+            "SOHR",
+        ),
+        ("SOHR on Monday said 14 people were killed in Homs.", "SOHR"),
+    ],
+)
+def test_a_source_speaks_across_a_clause_or_a_day(text, claimant):
+    [c] = _run(text).claims
+    assert c.claimant == claimant
+    assert any(ev.field == "claimant" and ev.rule.startswith("claims.attribution@2") for ev in c.evidence)
+
+
+def test_a_source_described_again_is_the_one_named_before():
+    x = _run(
+        "SANA said clashes broke out in Latakia on Sunday. "
+        "The news agency later reported that gunmen killed two members of the security forces in Jableh."
+    )
+    [c] = [c for c in x.claims if c.count == 2]
+    assert c.claimant == "SANA"
+    assert any(ev.rule.startswith("claims.described_source@") for ev in c.evidence)
+
+
+def test_an_unnamed_source_is_kept_as_described_and_joint_sources_together():
+    x = _run(
+        "A regional broadcaster reported that six farmers were killed in Idlib on Monday. "
+        "Al Jazeera and Reuters report that more than 40 people died in the week's fighting in Idlib."
+    )
+    by_count = {c.count: c.claimant for c in x.claims}
+    assert by_count[6] == "A regional broadcaster"
+    assert by_count[40] == "Al Jazeera and Reuters"
+
+
+def test_a_side_that_lost_members_counts_its_dead():
+    x = _run(
+        "Fierce clashes broke out near Palmyra in Homs on Monday, and monitors documented the death of 9 members "
+        "of the Syrian army. ISIS also lost 6 members."
+    )
+    cats = {c.count: c.category for c in x.claims}
+    assert cats == {9: "security_forces", 6: "fighters"}
+    assert all(c.killed_or_injured == "killed" for c in x.claims)
+    [event] = [e for e in x.events if e.fatalities]
+    assert (event.event_type, event.fatalities) == ("Battles", 15)
+
+
+def test_a_toll_of_the_past_few_hours_is_one_incident():
+    x = _run("In the past few hours, four fighters were killed in clashes in Idlib.")
+    [c] = x.claims
+    assert c.scope == "incident"

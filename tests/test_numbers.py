@@ -268,3 +268,17 @@ def test_a_killed_pronoun_is_one_person():
 def test_known_date_spans_are_not_counted():
     text = "On 9 May 12 protesters gathered."
     assert [q.quantity.count for q in find_quantities(text, dates=[(3, 8)])] == [12]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("He said two of his cousins and his uncle were shot.", 3),
+        ("The shell killed three children and their mother.", 4),
+        ("The shell killed three children and a goat.", 3),
+    ],
+)
+def test_one_more_relative_joined_to_a_count_is_counted(text, count):
+    [q] = find_quantities(text)
+    assert q.quantity.count == count
+    assert (q.rule == "numbers.and_one_more@1") == ("goat" not in text)

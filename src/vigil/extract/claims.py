@@ -16,15 +16,18 @@ from vigil.extract.analysis import Analysis, in_dateline
 from vigil.extract.numbers import RULE_PRONOUN, RULE_SINGULAR, QuantityMatch, find_quantities
 from vigil.model import Claim, DateInterval, Evidence, Mention, Sentence, Span
 
-RULE_CLAIM = "claims.casualty@2"
-RULE_CLAIMANT = "claims.attribution@1"
+RULE_CLAIM = "claims.casualty@3"  # @3: "lost N members" counts a side's dead
+RULE_CLAIMANT = "claims.attribution@2"
 RULE_VIA = "claims.relay@1"
-RULE_SCOPE = "claims.scope@1"
+RULE_DESCRIBED = "claims.described_source@1"  # "the news agency later reported": the agency named before
+RULE_SCOPE = "claims.scope@2"
 RULE_CATEGORY = "claims.category@1"
+RULE_SIDE = "claims.armed_side@1"  # "members of regime forces": security forces; "ISIS members": fighters
 RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
 RULE_CARRIED = "claims.attribution_carried@2"
+RULE_SAME_FIGURE = "claims.same_figure@1"  # when one number said twice is one claim
 # "Fox News and the New York Times report ..." names its own (unlisted) source: nothing is carried over.
 _OWN_SOURCE = re.compile(
     r"\W*(?:[A-Z][\w.’'-]*)(?:\s+(?:and|the|of|in|[A-Z][\w.’'()-]*)){0,8}\s+(?:report|reports|reported)\b"
@@ -123,6 +126,12 @@ _CIVILIAN_NOUNS = {
     "teenagers",
     "fishermen",
     "pilgrims",
+    "uncle",
+    "aunt",
+    "grandfather",
+    "grandmother",
+    "grandson",
+    "granddaughter",
     "herders",
     "herder",
     "labourers",
@@ -241,7 +250,7 @@ _CUMULATIVE = re.compile(
     r"\b(?:toll\s+(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|reached|increased|jumped|stands|stood|to|includes?)|"
     r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped)\s+to|"
     r"(?:overall|total|cumulative)\s+(?:death\s+)?toll|brings?\s+the\s+toll|bringing\s+the\s+toll|taking\s+the\s+(?:\w+\s+)*toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
-    r"over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)|(?:in|within|over)\s+(?:just\s+)?(?:\d+|two|three|four|five|several)\s+(?:hours|days)|"
+    r"(?:over|in)\s+the\s+(?:past|last)(?!\s+(?:few|several|couple\s+of|\d|1\d|2[0-4]|twenty-four)\s+hours)|(?:in|within|over)\s+(?:just\s+)?(?:\d+|two|three|four|five|several)\s+(?:hours|days)|"
     r"(?:in|over)\s+(?:two|three|four|five|several|\d+)\s+days|(?:two|three|four|five|\d+)\s+days\s+of|"
     r"between\s+\w+\s+\d+\s+and|campaign|highest\s+number)\b",
     re.I,
@@ -257,6 +266,15 @@ _SAID = re.compile(
 _ACCORDING = re.compile(r"\b(?:according\s+to|citing|cited\s+by|as\s+reported\s+by)\s+(?:the\s+)?$", re.I)
 _TOLD = re.compile(r"\btold\s+$", re.I)
 _CLAIMANT_TYPES = {"organisation", "media", "person"}
+# What may stand between a source and its speech verb: "(SOHR)", ", 67,", ", which relies on a network of
+# sources inside Syria,", ", as reported by SANA,", "on Tuesday", "later", "meanwhile".
+_SPEAKS_AFTER = re.compile(
+    r"\s*(?:\(\w+\)\s*)?(?:,[^,;.]{1,90},\s*)?(?:(?:on\s+\w+|later|earlier|meanwhile|also|separately|"
+    r"previously|late\s+on\s+\w+|in\s+a\s+statement)\s+)?(?:has\s+|had\s+|have\s+)?(?:also\s+)?"
+    r"(?:said|says|say|reported|reports|report|confirmed|documented|recorded|announced|stated|estimated|added|"
+    r"noted|suggested|counted)\b",
+    re.I,
+)
 _SPEECH_BEFORE_DATE = re.compile(
     r"\b(?:said|says|reported|announced|stated|added|confirmed|told\s+\w+(?:\s+\w+)?)\s+(?:on\s+)?$", re.I
 )
@@ -344,6 +362,8 @@ def _draft(
     )
     if head in {"wounded", "injured"}:
         kind = "injured"
+    elif _LOST.search(text, max(0, q.start - 12), q.start):
+        kind = "killed"  # RULE_LOST: "ISIS also lost 11 members": a side's own dead
     elif head in {"dead", "deaths", "bodies", "fatalities", "killed", "lives"}:
         kind = "killed"
     elif predicates:
@@ -371,6 +391,14 @@ def _draft(
     )
     parent = previous if subset or (previous is not None and (not noun or head in _IDENTITY_NOUNS)) else None
     category = _category(noun, text, q)
+    side_ev: list[Evidence] = []
+    if (
+        category in ("all", "unknown")
+        and head in _MEMBER_NOUNS
+        and (side := _armed_side(a, s, q)) is not None
+    ):
+        category = side[0]
+        side_ev = [Evidence(field="category", span=side[1], rule=RULE_SIDE)]
     if parent is not None and category in ("all", "unknown"):
         category = parent.claim.category
     if not noun and previous is None and before is not None and before.claim.category != "all":
@@ -414,6 +442,7 @@ def _draft(
         Evidence(field="sentence", span=s.span, rule=RULE_CLAIM),
         *attribution_ev,
         *victim_ev,
+        *side_ev,
         *area_ev,
         *period_ev,
     ]
@@ -497,6 +526,34 @@ def _counts_people(q: QuantityMatch) -> bool:
     )
 
 
+_MEMBER_NOUNS = {"members", "member", "men", "elements", "personnel", "ranks"}
+_STATE_TYPES = {"state_forces", "external_forces"}
+_NONSTATE_TYPES = {"militia", "rebel_group", "identity_militia", "unknown_armed"}
+
+
+def _armed_side(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[str, Span] | None:
+    """RULE_SIDE: whose members a figure counts, from the armed group named with it: "seven members of regime
+    forces", "674 ISIS members", "ISIS also lost 11 members". A state's forces are security forces; any
+    other armed group's members are fighters."""
+    base = s.span.start
+    text = a.sentence_text(s)
+    for m in a.in_sentence(a.actors, s):
+        if m.actor is None or m.actor.type not in _STATE_TYPES | _NONSTATE_TYPES:
+            continue
+        rel_start, rel_end = m.evidence.span.start - base, m.evidence.span.end - base
+        inside = q.start <= rel_start < q.end
+        of_group = 0 <= rel_start - q.end <= 12 and re.fullmatch(
+            r"\s+of\s+(?:the\s+)?", text[q.end : rel_start]
+        )
+        lost = 0 <= q.start - rel_end <= 20 and re.fullmatch(
+            r"\s+(?:also\s+|have\s+|has\s+|had\s+)?(?:lost|loses|lose|losing)\s+", text[rel_end : q.start]
+        )
+        if inside or of_group or lost:
+            return ("security_forces" if m.actor.type in _STATE_TYPES else "fighters"), m.evidence.span
+    return None
+
+
+_LOST = re.compile(r"\b(?:lost|loses|lose|losing)\s+$", re.I)
 _RISEN_TO = re.compile(
     r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|increased|stands?|stood)\s+(?:to|at)\s+$",
     re.I,
@@ -560,17 +617,11 @@ def _attribution(
         rel_start = m.evidence.span.start - base
         rel_end = m.evidence.span.end - base
         before = text[max(0, rel_start - 30) : rel_start]
-        after = text[rel_end : rel_end + 40]
         if _TOLD.search(before):
             candidates.append((abs(rel_start - q.start), m, "told"))
         elif (
             _ACCORDING.search(before)
-            or re.match(
-                r"\s*(?:\(\w+\)\s*)?(?:,\s*\w+(?:\s+\w+)?,\s*)?(?:has\s+|had\s+|have\s+)?"
-                r"(?:also\s+)?(?:said|says|reported|reports|confirmed|documented|recorded|announced|stated|estimated|added|noted|suggested|counted)\b",
-                after,
-                re.I,
-            )
+            or _SPEAKS_AFTER.match(text, rel_end)
             or re.search(
                 r"\b(?:said|says|reported|according\s+to)\s+(?:the\s+)?(?:\w+\s+){0,2}$", before, re.I
             )
@@ -595,6 +646,13 @@ def _attribution(
         evidence.append(Evidence(field="via", span=relays[0][1].evidence.span, rule=RULE_VIA))
         if claimant == "article":
             claimant = _speaker_before(text, relays[0][1].evidence.span.start - base) or "article"
+    if (joint := _joint_source(a, s, text, q)) is not None:
+        claimant, via = joint[0], None
+        evidence = [e for e in evidence if e.field != "claimant"]
+        evidence.append(Evidence(field="claimant", span=joint[1], rule=RULE_DESCRIBED))
+    elif claimant == "article" and (described := _described_source(a, s, text, q)) is not None:
+        claimant = described[0]
+        evidence.append(Evidence(field="claimant", span=described[1], rule=RULE_DESCRIBED))
     quote = a.quote_around(base + q.start)
     if quote is not None and quote.introducer:
         outlet = _resolve_outlet(a, quote.introducer)
@@ -612,6 +670,70 @@ def _attribution(
                 )
             )
     return claimant, via, evidence
+
+
+_MEDIA_HEADS = {
+    "news agency",
+    "agency",
+    "news outlet",
+    "outlet",
+    "broadcaster",
+    "newspaper",
+    "daily",
+    "channel",
+}
+_DESCRIPTION = re.compile(
+    r"\b(?P<det>[Tt]he|[Tt]his|[Tt]hat|[Aa]n?)\s+(?:[\w-]+\s+){0,3}?(?P<head>news\s+agency|agency|news\s+outlet|"
+    r"outlet|broadcaster|newspaper|daily|channel|monitor|observatory|watchdog|ministry|rights\s+group|"
+    r"organi[sz]ation)\b"
+)
+# Named sources said together: "Fox News and the New York Times report ...".
+_JOINT = re.compile(r"\s+and\s+(?:the\s+)?", re.I)
+
+
+def _described_source(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple[str, Span] | None:
+    """RULE_DESCRIBED: a source named by description as the subject of a speech verb before the figure.
+    "The news agency later reported": the last news agency named before; "A local news outlet reported":
+    that outlet, as the article describes it."""
+    base = s.span.start
+    found = None
+    for m in _DESCRIPTION.finditer(text, 0, q.start):
+        if _SPEAKS_AFTER.match(text, m.end()) and not a.within(a.actors, base + m.start(), base + m.end()):
+            found = m
+    if found is None:
+        return None
+    span = Span(doc_id=a.document.id, start=base + found.start(), end=base + found.end())
+    head = " ".join(found.group("head").lower().split())
+    if found.group("det").lower() in ("a", "an"):
+        return found.group(), span
+    kind = "media" if head in _MEDIA_HEADS else "organisation"
+    before = [m for m in a.actors if m.actor and m.actor.type == kind and m.evidence.span.end <= span.start]
+    if not before:
+        return None
+    return before[-1].actor.name, span
+
+
+def _joint_source(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple[str, Span] | None:
+    """RULE_DESCRIBED: two named sources that speak together ("Fox News and the New York Times report")."""
+    base = s.span.start
+    named = [
+        m
+        for m in a.in_sentence(a.actors, s)
+        if m.actor and m.actor.type in ("media", "organisation", "unknown")
+    ]
+    for first, second in itertools.pairwise(named):
+        rel_end = second.evidence.span.end - base
+        gap = a.text[first.evidence.span.end : second.evidence.span.start]
+        if (
+            rel_end <= q.start
+            and _JOINT.fullmatch(gap)
+            and _SPEAKS_AFTER.match(text, rel_end)
+            and first.actor.name != second.actor.name
+        ):
+            start = first.evidence.span.start
+            span = Span(doc_id=a.document.id, start=start, end=second.evidence.span.end)
+            return " ".join(a.text[start : span.end].split()), span
+    return None
 
 
 def _resolve_outlet(a: Analysis, name: str) -> str | None:
@@ -832,6 +954,8 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             else attributed.get((c.count, c.killed_or_injured), "article")
         )
         key = (claimant, c.count, c.killed_or_injured)
+        while key in kept and not _same_figure(kept[key].claim, c):
+            key = (*key, "other")  # the same number for other people or another period: its own claim
         if key not in kept:
             kept[key] = d
             order.append(key)
@@ -865,6 +989,23 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         d = kept[key]
         renumbered.append(replace(d, claim=replace(d.claim, id=f"{d.claim.doc_id}-c{i}")))
     return renumbered
+
+
+def _same_figure(a: Claim, b: Claim) -> bool:
+    """RULE_SAME_FIGURE: one number said twice is one claim unless the two sayings count different people
+    (civilians and soldiers) or one is a day's toll and the other a running total over a long period."""
+    specific = {"civilians", "security_forces", "fighters"}
+    if a.category in specific and b.category in specific and a.category != b.category:
+        return False
+    if a.scope != b.scope:
+        long = [c for c in (a, b) if c.scope == "cumulative" and _long_period(c.period)]
+        if long:
+            return False
+    return True
+
+
+def _long_period(p: DateInterval) -> bool:
+    return p.start is not None and p.end is not None and (p.end - p.start).days > 31
 
 
 def _richness(c: Claim) -> int:

@@ -55,6 +55,7 @@ RULE_FATALITIES = "events.fatalities_acled@2"
 RULE_CODED_FATALITIES = "events.coded_fatalities@1"
 RULE_MAIN = "events.main_event@1"
 RULE_PERIOD_TALLY = "events.period_tally@1"
+RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
 RULE_TOLD_WITH = "events.told_with@1"  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
 _ARMED_TYPES = {
@@ -404,7 +405,7 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
     for c in cands:
         target = None
         for prev in reversed(out):
-            gap = c.sentence.index - prev.sentence.index
+            gap = c.sentence.index - _last_told(a, prev)
             if gap > 5:
                 break
             absorbed = (
@@ -447,6 +448,13 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
     return out
 
 
+def _last_told(a: Analysis, c: _Candidate) -> int:
+    """The last sentence that tells of a candidate: its own, or one that repeats its figures."""
+    starts = {e.span.start for d in c.drafts for e in d.claim.evidence if e.field == "sentence"}
+    told = [s.index for s in a.sentences if s.span.start in starts and s.index <= c.sentence.index + 5]
+    return max([c.sentence.index, *told])
+
+
 def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> bool:
     """RULE_TOLD_WITH: a violent event told with no dead, next to one of another type that has its dead,
     in the same paragraph and on compatible days, is one event (ACLED: concurrent tactics are one event;
@@ -472,10 +480,20 @@ def _same_toll(a_: _Candidate, b: _Candidate) -> bool:
     ka, kb = _killed(a_), _killed(b)
     if any(x.claim.count == y.claim.count for x in ka for y in kb):
         return True
-    if len({x.sentence.index for x in ka + kb}) == 1 and not (
-        {x.claim.category for x in ka} & {y.claim.category for y in kb}
-    ):
+    cats_a, cats_b = {x.claim.category for x in ka}, {y.claim.category for y in kb}
+    if len({x.sentence.index for x in ka + kb}) == 1 and not (cats_a & cats_b):
         return True  # one sentence giving each side's dead
+    sides = {"security_forces", "fighters"}
+    indices = sorted({x.sentence.index for x in ka + kb})
+    if (
+        len(indices) == 2
+        and indices[1] - indices[0] == 1
+        and cats_a <= sides
+        and cats_b <= sides
+        and not (cats_a & cats_b)
+        and all(x.claim.scope == "incident" for x in ka + kb)
+    ):
+        return True  # RULE_SIDES: "... killed 26 soldiers. ISIS also lost 11 members": each side's dead
     counts_a, counts_b = {x.claim.count for x in ka}, {y.claim.count for y in kb}
     if sum(counts_b) in counts_a or sum(counts_a) in counts_b:
         return True  # a total and its parts

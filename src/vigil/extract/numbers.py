@@ -25,6 +25,7 @@ RULE_VAGUE = "numbers.vague@1"
 RULE_RANGE = "numbers.range@1"
 RULE_SINGULAR = "numbers.singular@1"  # "a civilian", "an officer": one person
 RULE_PRONOUN = "numbers.pronoun@1"  # "killing him": one person
+RULE_AND_ONE = "numbers.and_one_more@1"  # "two of his brothers and his niece": three people
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,12 +109,28 @@ PERSON_SINGULARS = {
     "detainee", "soldier", "officer", "policeman", "guard", "member", "fighter", "militant", "militiaman", "rebel",
     "insurgent", "jihadist", "commander", "leader", "collaborator", "dealer", "smuggler", "person", "individual",
     "pedestrian", "passenger", "worshipper", "relative", "father", "mother", "son", "daughter", "brother", "sister",
-    "husband", "wife", "cousin", "nephew", "niece", "gunman", "recruit", "conscript", "defector", "elder",
+    "husband", "wife", "cousin", "nephew", "niece", "uncle", "aunt", "grandfather", "grandmother",
+    "grandson", "granddaughter", "gunman", "recruit", "conscript", "defector", "elder",
 }
 # fmt: on
 _SINGULAR = re.compile(
     r"\b(?:a|an)\s+(?=(?:[\w’'-]+\s+){0,3}?(?:" + "|".join(sorted(PERSON_SINGULARS)) + r")\b)", re.I
 )
+# One more person of the same family or group joined to a count: "two of his brothers and his niece".
+_AND_ONE_MORE = re.compile(r"\s+and\s+(?:his|her|their)\s+", re.I)
+
+
+def _one_more(text: str, pos: int) -> _Word | None:
+    """The person in "... and his niece" right after a counted noun, when there is one."""
+    m = _AND_ONE_MORE.match(text, pos)
+    if m is None:
+        return None
+    for w in _words_after(text, m.end(), limit=2):
+        if w.lower in PERSON_SINGULARS:
+            return w
+    return None
+
+
 _PRONOUN = re.compile(
     r"\b(?:killing|killed|kills|shot\s+dead|shooting\s+dead|executing|executed|murdering|murdered|"
     r"injuring|injured|wounding|wounded)\s+(him|her)\b",
@@ -505,6 +522,10 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
     noun = None
     if first is not None and head is not None:
         noun = " ".join(text[first.start : head.end].split()).lower().replace("’", "'")
+    count = low.value
+    one_more = _one_more(text, head.end) if head is not None and low.kind in ("digits", "words") else None
+    if one_more is not None and not ranged:
+        count, head = count + 1, one_more
     rule = (
         RULE_RANGE
         if ranged
@@ -512,10 +533,12 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
             low.kind, RULE_DIGITS
         )
     )
+    if count != low.value:
+        rule = RULE_AND_ONE
     return QuantityMatch(
         start=start,
         end=head.end if head is not None else end,
-        quantity=Quantity(count=low.value, qualifier=qualifier, noun=noun),
+        quantity=Quantity(count=count, qualifier=qualifier, noun=noun),
         number_start=low.start,
         number_end=high.end,
         noun_start=None if first is None else first.start,

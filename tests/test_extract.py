@@ -420,3 +420,24 @@ def test_a_toll_of_the_past_few_hours_is_one_incident():
     x = _run("In the past few hours, four fighters were killed in clashes in Idlib.")
     [c] = x.claims
     assert c.scope == "incident"
+
+
+def test_an_opening_bracket_starts_the_next_sentence():
+    text = "On 3 May 2020, nurses held a protest in Homs against unpaid wages. [size=no report]"
+    assert [s.span.of(text) for s in sentences(text, doc_id="d")] == [
+        "On 3 May 2020, nurses held a protest in Homs against unpaid wages.",
+        "[size=no report]",
+    ]
+    [event] = _run(text, published=date(2020, 5, 3)).events
+    assert event.sub_event_type == "Peaceful protest"
+
+
+def test_a_coders_split_toll_is_shared_between_its_events():
+    x = _run(
+        "On 2 May 2020, clashes broke out between rival forces near Hama, killing more than 12 fighters. "
+        "12 fatalities split up between 3 events.",
+        published=date(2020, 5, 2),
+    )
+    [event] = x.events
+    assert event.fatalities == 4
+    assert any(ev.rule.startswith("events.coded_fatalities@2") for ev in event.evidence)

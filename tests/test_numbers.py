@@ -282,3 +282,15 @@ def test_one_more_relative_joined_to_a_count_is_counted(text, count):
     [q] = find_quantities(text)
     assert q.quantity.count == count
     assert (q.rule == "numbers.and_one_more@1") == ("goat" not in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("Troops killed 12 ABC militants near the border.", [12]),
+        ("Gunmen fired shells at houses on Street 40 in the old city.", []),
+        ("The convoy was hit near Kilo 9, killing two drivers.", [2]),
+    ],
+)
+def test_initials_before_a_noun_and_street_numbers(text, counts):
+    assert [q.quantity.count for q in find_quantities(text)] == counts

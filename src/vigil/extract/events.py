@@ -52,7 +52,7 @@ RULE_DATE = "events.date@1"
 RULE_PUBLICATION_WEEK = "events.publication_week@1"
 RULE_ACTOR = "events.actor@1"
 RULE_FATALITIES = "events.fatalities_acled@2"
-RULE_CODED_FATALITIES = "events.coded_fatalities@1"
+RULE_CODED_FATALITIES = "events.coded_fatalities@2"  # @2: "N fatalities split between K events"
 RULE_MAIN = "events.main_event@1"
 RULE_PERIOD_TALLY = "events.period_tally@1"
 RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
@@ -832,13 +832,20 @@ _CODED = re.compile(
     r"into)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:locations|events|places|areas|days))?",
     re.I,
 )
+# "20 fatalities split up between 3 events": the stated toll shared out the same way.
+_SPLIT = re.compile(
+    r"\b(\d+)\s+(?:fatalit\w*|deaths?)\s+(?:were\s+|are\s+)?(?:split|spread|divided|distributed)(?:\s+up)?\s+"
+    r"(?:between|across|among|into)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(?:locations|events|places|areas|days)\b",
+    re.I,
+)
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
 def _coded_fatalities(a: Analysis, c: _Candidate) -> tuple[int, Span] | None:
     """The fatalities a coder's note states for this event, shared out when spread over several."""
     start, end = a.paragraph_of(c.sentence)
-    m = _CODED.search(a.text, start, end)
+    m = _CODED.search(a.text, start, end) or _SPLIT.search(a.text, start, end)
     if m is None:
         return None
     total = int(m.group(1))

@@ -19,8 +19,8 @@ from text_to_num import alpha2digit
 from vigil.model import Quantity
 from vigil.timeparse import find_dates
 
-RULE_DIGITS = "numbers.digits@1"
-RULE_WORDS = "numbers.words@1"
+RULE_DIGITS = "numbers.digits@2"  # @2: "Street 50" is a label; "15 IS militants"
+RULE_WORDS = "numbers.words@2"
 RULE_VAGUE = "numbers.vague@1"
 RULE_RANGE = "numbers.range@1"
 RULE_SINGULAR = "numbers.singular@1"  # "a civilian", "an officer": one person
@@ -180,6 +180,7 @@ _MONEY_BEFORE = re.compile(r"(?:[$£€¥]|\bUS\$|\b(?:USD|EUR|GBP|SYP)|\bS£)\s
 _LABEL_BEFORE = re.compile(
     r"(?:\bNos?\.|#|№|\b(?i:number|article|resolution|chapter|section|paragraph|clause|page|route|highway|flight|"
     r"room|phase|brigade|division|battalion|regiment|decree|law|camp|zone|sector|building|apartment|episode|"
+    r"street|st\.|road|avenue|kilo|kilu|km|"
     r"season|volume|vol\.|item|gate|platform|tier|grade|level|stage|lot|plot|block|ward|unit|aged?|ages))\s*$"
 )
 _AGE = re.compile(r"\b[A-Z][\w'’-]*,\s*$")
@@ -250,6 +251,7 @@ _COMPOUND_MODIFIERS = {
     "pro-government", "pro-regime",
 }
 # fmt: on
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
 _ELIDED = {"more", "others", "other", "additional", "further"}
 
 
@@ -298,6 +300,9 @@ def _noun(text: str, pos: int, count: int) -> tuple[_Word, _Word] | tuple[None, 
     last: int | None = None
     for j in range(i, len(words)):
         w = words[j]
+        if _ACRONYM.fullmatch(w.text) and j + 1 < len(words):
+            last = j if count == 1 else last
+            continue  # "15 IS militants", "3 PKK fighters": a group's initials name whose people they are
         if w.lower in _STOP or w.lower.endswith(("'s", "'")):
             break
         if _plural(w):

@@ -441,3 +441,41 @@ def test_a_coders_split_toll_is_shared_between_its_events():
     [event] = x.events
     assert event.fatalities == 4
     assert any(ev.rule.startswith("events.coded_fatalities@2") for ev in event.evidence)
+
+
+def test_a_figures_own_verb_says_whether_it_counts_dead_or_wounded():
+    x = _run(
+        "Four guards were killed and two others were injured in a rocket attack on a post in Hama on Monday."
+    )
+    assert {(c.count, c.killed_or_injured) for c in x.claims} == {(4, "killed"), (2, "injured")}
+    x = _run(
+        "Monitors documented the death of two teachers, as well as the injury of three others, in Homs on Monday."
+    )
+    assert {(c.count, c.killed_or_injured) for c in x.claims} == {(2, "killed"), (3, "injured")}
+
+
+def test_figures_listed_together_are_one_toll():
+    x = _run(
+        "A colonel and four soldiers were killed when a roadside bomb hit their vehicle in Daraa on Monday."
+    )
+    [event] = x.events
+    assert (event.fatalities, event.fatalities_low, event.fatalities_high) == (5, 5, 5)
+    assert any(c.count == 1 for c in x.claims) and any(c.count == 4 for c in x.claims)
+
+
+def test_a_title_under_a_stray_crawler_line_is_a_headline():
+    x = _run(
+        "3fa9\nLong title | Ten soldiers killed and wounded in an ambush in the desert near Palmyra in Homs today\n"
+        "An ambush in the Homs desert killed four soldiers on Monday and wounded six others."
+    )
+    assert {c.count for c in x.claims if c.killed_or_injured == "killed"} == {4}
+
+
+def test_a_long_period_tally_does_not_date_the_event_before_it():
+    x = _run(
+        "A roadside bomb killed two soldiers in Daraa on Monday.\n"
+        "Since early June 2019, monitors have recorded more than 900 bombings in Daraa.",
+        published=date(2021, 8, 19),
+    )
+    [event] = x.events
+    assert event.date.start == event.date.end == date(2021, 8, 16)

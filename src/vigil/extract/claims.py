@@ -22,6 +22,7 @@ RULE_VIA = "claims.relay@1"
 RULE_DESCRIBED = "claims.described_source@1"  # "the news agency later reported": the agency named before
 RULE_SCOPE = "claims.scope@2"
 RULE_CATEGORY = "claims.category@1"
+RULE_JOINED = "claims.joined_figures@1"  # "a lieutenant and three soldiers": parts of one toll
 RULE_SIDE = "claims.armed_side@1"  # "members of regime forces": security forces; "ISIS members": fighters
 RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
@@ -163,6 +164,18 @@ _SECURITY_NOUNS = {
     "conscript",
     "conscripts",
     "recruits",
+    "lieutenant",
+    "lieutenants",
+    "brigadier",
+    "brigadiers",
+    "colonel",
+    "colonels",
+    "captain",
+    "captains",
+    "sergeant",
+    "sergeants",
+    "corporal",
+    "corporals",
 }
 _FIGHTER_NOUNS = {
     "fighters",
@@ -290,6 +303,7 @@ class Draft:
     sentence: Sentence
     subset: bool
     breakdown: bool  # "25 in Latakia": a figure for one place, part of a list
+    joined_after: int | None = None  # "a lieutenant and three soldiers": match_start of the figure it adds to
 
 
 def find_claims(a: Analysis) -> list[Draft]:
@@ -327,6 +341,13 @@ def find_claims(a: Analysis) -> list[Draft]:
                 )
             elif draft.claim.claimant != "article":
                 carried = (draft.claim.claimant, s.index)
+            if (
+                previous is not None
+                and not draft.subset
+                and previous.claim.killed_or_injured == draft.claim.killed_or_injured
+                and _JOINED.fullmatch(a.text, previous.match_end, draft.match_start)
+            ):
+                draft = replace(draft, joined_after=previous.match_start)
             drafts.append(draft)
             previous = last = draft
     return _dedupe(drafts)
@@ -366,6 +387,12 @@ def _draft(
         kind = "killed"  # RULE_LOST: "ISIS also lost 11 members": a side's own dead
     elif head in {"dead", "deaths", "bodies", "fatalities", "killed", "lives"}:
         kind = "killed"
+    elif (own := _OWN_VERB.match(text, q.end)) or (
+        own := _OF_PREDICATE.search(text, max(0, q.start - 80), q.start)
+    ):
+        # RULE_GOVERNS: "two others were injured", "the death of a lieutenant and three soldiers": the
+        # count's own verb or the noun it is the object of says what happened to it, however near another is
+        kind = "injured" if _INJURED.match(own.group("p")) else "killed"
     elif predicates:
         start, end, kind = min(predicates, key=lambda p: _distance(p, q))
         limit = 90 if noun else (400 if located or previous or running else 45)
@@ -483,7 +510,8 @@ _TIGHT_BEFORE = re.compile(
     re.I,
 )
 _TIGHT_AFTER = re.compile(
-    r"^(?:\s*,[^,;]{0,80},|\s+(?:of|from|in|with|for|at)\s+[^,;.]{0,60}?)?\s*(?:who\s+|,\s*)?"
+    r"^(?:\s*,[^,;]{0,80},|\s+(?:of|from|in|with|for|at)\s+[^,;.]{0,60}?|\s+and\s+(?:[\w’'-]+\s+){1,4}?)?"
+    r"\s*(?:who\s+|,\s*)?"
     r"(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
     r"(?:killed|shot|executed|murdered|assassinated|found\s+dead|slain|stabbed|injured|wounded|hurt)|"
     r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b",
@@ -553,6 +581,17 @@ def _armed_side(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[str, Span] 
     return None
 
 
+# RULE_JOINED: two figures listed together as the dead of one event ("a brigadier and five members")
+_JOINED = re.compile(r"\s*(?:,\s*)?(?:and|as\s+well\s+as|along\s+with|in\s+addition\s+to)\s+", re.I)
+_OWN_VERB = re.compile(
+    r"\s+(?:of\s+them\s+|of\s+whom\s+)?(?:were|was|have\s+been|has\s+been|had\s+been|are|is|got)\s+(?:\w+ly\s+)?"
+    r"(?P<p>killed|injured|wounded|hurt|shot\s+dead|executed|murdered|slain)\b",
+    re.I,
+)
+_OF_PREDICATE = re.compile(
+    r"\b(?P<p>deaths?|killing|murder|execution|injury|injuries|injuring|wounding)\s+of\s+(?:[\w’'-]+\s+){0,5}$",
+    re.I,
+)
 _LOST = re.compile(r"\b(?:lost|loses|lose|losing)\s+$", re.I)
 _RISEN_TO = re.compile(
     r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|increased|stands?|stood)\s+(?:to|at)\s+$",

@@ -51,10 +51,10 @@ RULE_PLACE_DOCUMENT = "events.place_document@1"  # a toll told without a place: 
 RULE_DATE = "events.date@1"
 RULE_PUBLICATION_WEEK = "events.publication_week@1"
 RULE_ACTOR = "events.actor@1"
-RULE_FATALITIES = "events.fatalities_acled@2"
+RULE_FATALITIES = "events.fatalities_acled@3"  # @3: figures listed together are added
 RULE_CODED_FATALITIES = "events.coded_fatalities@2"  # @2: "N fatalities split between K events"
 RULE_MAIN = "events.main_event@1"
-RULE_PERIOD_TALLY = "events.period_tally@1"
+RULE_PERIOD_TALLY = "events.period_tally@2"
 RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
 RULE_TOLD_WITH = "events.told_with@1"  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
@@ -93,6 +93,7 @@ def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
     candidates = _triggered(a)
     _note_label(a, candidates)
     _attach_claims(a, drafts, candidates)
+    candidates = [c for c in candidates if not _tally(a, c)]
     candidates = _absorb_concurrent(a, candidates)
     for _ in range(3):  # merging can make new merges possible (a total meets the sum of its parts)
         merged = _merge(a, candidates)
@@ -299,8 +300,13 @@ def _main_candidate(cands: list[_Candidate]) -> _Candidate | None:
 def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) -> None:
     """Killed figures join the nearest event trigger in their sentence, or seed an event of their own."""
     covered = _covered_totals(drafts)
+    placed: dict[int, _Candidate] = {}  # where each figure went, for the figures listed with it
     for d in drafts:
         c = d.claim
+        if d.joined_after is not None and (host := placed.get(d.joined_after)) is not None:
+            host.drafts.append(d)  # "a lieutenant and three soldiers": one toll, one event
+            placed[d.match_start] = host
+            continue
         same_sentence = [x for x in cands if x.sentence.index == d.sentence.index]
         if d.claim.id in covered or (d.breakdown and c.scope == "cumulative"):
             target = (
@@ -322,6 +328,7 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
             and not (target.event_type == BATTLES and civilian)
         ):
             target.drafts.append(d)
+            placed[d.match_start] = target
             continue
         event_type, sub = _type_for_claim(a, d, cands)
         span = d.claim.span
@@ -337,6 +344,7 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
                 evidence=[Evidence(field="event_type", span=span, rule=RULE_FROM_CLAIM)],
             )
         )
+        placed[d.match_start] = cands[-1]
     cands.sort(key=lambda x: x.span.start)
 
 
@@ -681,8 +689,21 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
             return total, total, max(by_claimant.values()), armed
     if not killed:
         return 0, 0, None, []
-    counts = [d.claim.count for d in killed]
+    counts = _joined_counts(killed)
     return min(counts), min(counts), max(counts), killed
+
+
+def _joined_counts(killed: list[Draft]) -> list[int]:
+    """Each figure, with those listed together as one toll's parts added up ("a lieutenant and three
+    soldiers" is four dead; "at least 12, SOHR said; 15, SANA said" stay two readings)."""
+    starts = {d.match_start: d for d in killed}
+    totals: dict[int, int] = {}
+    for d in sorted(killed, key=lambda d: d.match_start):
+        head = d.match_start
+        while (after := starts[head].joined_after) is not None and after in starts and after != head:
+            head = after
+        totals[head] = totals.get(head, 0) + d.claim.count
+    return list(totals.values())
 
 
 def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> EventMention | None:
@@ -696,8 +717,6 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
         return None  # a day's total told province by province: the provinces are the events
     place = _best_place(a, admin1, places)
     date, date_ev = _date_of(a, c)
-    if c.rule == RULE_TRIGGER and not c.drafts and not c.related and _period_tally(a, date, date_ev):
-        return None  # RULE_PERIOD_TALLY: "more than 850 attacks since June 2019" counts many events, is none
     actor1, actor2, victims = _actors(a, c)
     fatalities, low, high, used = _fatalities(c)
     coded = _coded_fatalities(a, c)
@@ -783,6 +802,12 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
         evidence=tuple(evidence),
         confidence=round(min(confidence, 0.95), 2),
     )
+
+
+def _tally(a: Analysis, c: _Candidate) -> bool:
+    """RULE_PERIOD_TALLY: "more than 850 attacks since June 2019" counts many events and is none of them;
+    dropped before merging, so that its period does not date the event told before it."""
+    return c.rule == RULE_TRIGGER and not c.drafts and not c.related and _period_tally(a, *_date_of(a, c))
 
 
 def _period_tally(a: Analysis, date: DateInterval, evidence: list[Evidence]) -> bool:

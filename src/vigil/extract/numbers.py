@@ -110,7 +110,8 @@ PERSON_SINGULARS = {
     "insurgent", "jihadist", "commander", "leader", "collaborator", "dealer", "smuggler", "person", "individual",
     "pedestrian", "passenger", "worshipper", "relative", "father", "mother", "son", "daughter", "brother", "sister",
     "husband", "wife", "cousin", "nephew", "niece", "uncle", "aunt", "grandfather", "grandmother",
-    "grandson", "granddaughter", "gunman", "recruit", "conscript", "defector", "elder",
+    "grandson", "granddaughter", "lieutenant", "brigadier", "colonel", "captain", "sergeant", "corporal",
+    "gunman", "recruit", "conscript", "defector", "elder",
 }
 # fmt: on
 _SINGULAR = re.compile(
@@ -180,7 +181,7 @@ _MONEY_BEFORE = re.compile(r"(?:[$£€¥]|\bUS\$|\b(?:USD|EUR|GBP|SYP)|\bS£)\s
 _LABEL_BEFORE = re.compile(
     r"(?:\bNos?\.|#|№|\b(?i:number|article|resolution|chapter|section|paragraph|clause|page|route|highway|flight|"
     r"room|phase|brigade|division|battalion|regiment|decree|law|camp|zone|sector|building|apartment|episode|"
-    r"street|st\.|road|avenue|kilo|kilu|km|"
+    r"street|st\.|road|avenue|kilo|kilu|km|liwaa|liwa|corps|"
     r"season|volume|vol\.|item|gate|platform|tier|grade|level|stage|lot|plot|block|ward|unit|aged?|ages))\s*$"
 )
 _AGE = re.compile(r"\b[A-Z][\w'’-]*,\s*$")

@@ -479,3 +479,20 @@ def test_a_long_period_tally_does_not_date_the_event_before_it():
     )
     [event] = x.events
     assert event.date.start == event.date.end == date(2021, 8, 16)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On 4 May 2020, 5 rebels were killed, injured or captured during an army sweep near Homs.",
+        "On 4 May 2020, troops killed or wounded a total of 6 rebels in clashes near Homs.",
+        "On 4 May 2020, eight soldiers were killed and wounded in an ambush near Homs.",
+    ],
+)
+def test_one_figure_for_dead_and_wounded_is_at_most_that_many_dead(text):
+    x = _run(text, published=date(2020, 5, 4))
+    [c] = x.claims
+    assert (c.killed_or_injured, c.qualifier) == ("killed", "at_most")
+    assert any(ev.rule.startswith("claims.mixed_figure@") for ev in c.evidence)
+    [event] = x.events
+    assert (event.fatalities, event.fatalities_low, event.fatalities_high) == (0, 0, c.count)

@@ -22,6 +22,7 @@ RULE_VIA = "claims.relay@1"
 RULE_DESCRIBED = "claims.described_source@1"  # "the news agency later reported": the agency named before
 RULE_SCOPE = "claims.scope@2"
 RULE_CATEGORY = "claims.category@1"
+RULE_MIXED = "claims.mixed_figure@1"  # "killed and wounded", "killed, injured or captured": at most
 RULE_JOINED = "claims.joined_figures@1"  # "a lieutenant and three soldiers": parts of one toll
 RULE_SIDE = "claims.armed_side@1"  # "members of regime forces": security forces; "ISIS members": fighters
 RULE_VICTIMS = "claims.victim_group@1"
@@ -303,6 +304,7 @@ class Draft:
     sentence: Sentence
     subset: bool
     breakdown: bool  # "25 in Latakia": a figure for one place, part of a list
+    mixed: bool = False  # "3 militants were killed, injured or captured": dead and others in one figure
     joined_after: int | None = None  # "a lieutenant and three soldiers": match_start of the figure it adds to
 
 
@@ -407,6 +409,9 @@ def _draft(
     if not noun and previous is None and not located and not running:
         return None
 
+    mixed = bool(_MIXED_AFTER.match(text, q.end) or _MIXED_BEFORE.search(text, max(0, q.start - 60), q.start))
+    if mixed:
+        kind = "killed"
     window = text[max(0, q.start - 30) : q.start]
     subset = previous is not None and (
         bool(_SUBSET.search(window))
@@ -466,6 +471,7 @@ def _draft(
     span = Span(doc_id=doc_id, start=base + q.start, end=base + q.end)
     evidence = [
         Evidence(field="count", span=span, rule=q.rule if q.rule else RULE_CLAIM),
+        *([Evidence(field="qualifier", span=span, rule=RULE_MIXED)] if mixed else []),
         Evidence(field="sentence", span=s.span, rule=RULE_CLAIM),
         *attribution_ev,
         *victim_ev,
@@ -479,7 +485,7 @@ def _draft(
         claimant=claimant,
         via=via,
         count=q.quantity.count,
-        qualifier=q.quantity.qualifier,
+        qualifier="at_most" if mixed else q.quantity.qualifier,
         killed_or_injured=kind,
         category=category,
         victim_group=victim_group,
@@ -498,6 +504,7 @@ def _draft(
         sentence=s,
         subset=subset,
         breakdown=breakdown,
+        mixed=mixed,
     )
 
 
@@ -583,6 +590,18 @@ def _armed_side(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[str, Span] 
 
 # RULE_JOINED: two figures listed together as the dead of one event ("a brigadier and five members")
 _JOINED = re.compile(r"\s*(?:,\s*)?(?:and|as\s+well\s+as|along\s+with|in\s+addition\s+to)\s+", re.I)
+# RULE_MIXED: one figure for the dead and the wounded (or captured) together counts at most that many dead.
+_MIXED_AFTER = re.compile(
+    r"\s+(?:\w+\s+){0,3}?(?:were\s+|was\s+|have\s+been\s+|had\s+been\s+)?(?:killed|dead)\s*,?\s*(?:and|or|,)\s+"
+    r"(?:injured|wounded|captured|arrested)\b",
+    re.I,
+)
+_MIXED_BEFORE = re.compile(
+    r"\b(?:killing|killed|kill)\s*,?\s*(?:and|or|,)\s+(?:injuring|wounding|injured|wounded|capturing|captured)"
+    r"(?:\s*,?\s*or\s+(?:capturing|arresting|captured|arrested))?\s+(?:a\s+)?(?:total\s+of\s+)?"
+    r"(?:(?:at\s+least|more\s+than|over|about|some|nearly)\s+)?$",
+    re.I,
+)
 _OWN_VERB = re.compile(
     r"\s+(?:of\s+them\s+|of\s+whom\s+)?(?:were|was|have\s+been|has\s+been|had\s+been|are|is|got)\s+(?:\w+ly\s+)?"
     r"(?P<p>killed|injured|wounded|hurt|shot\s+dead|executed|murdered|slain)\b",

@@ -680,7 +680,11 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
         ]
         killed = civ or killed
     elif c.event_type == BATTLES:
-        armed = [d for d in killed if d.claim.category in ("security_forces", "fighters", "unknown")]
+        armed = [
+            d
+            for d in killed
+            if d.claim.category in ("security_forces", "fighters", "unknown") and not d.mixed
+        ]
         if armed and not [d for d in killed if d.claim.category == "all"]:
             by_claimant: dict[str, int] = {}
             for d in armed:
@@ -689,8 +693,12 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
             return total, total, max(by_claimant.values()), armed
     if not killed:
         return 0, 0, None, []
-    counts = _joined_counts(killed)
-    return min(counts), min(counts), max(counts), killed
+    plain = [d for d in killed if not d.mixed]
+    if not plain:  # only "killed and wounded" figures: how many of them died is not told
+        return 0, 0, max(d.claim.count for d in killed), killed
+    counts = _joined_counts(plain)
+    high = max([*counts, *(d.claim.count for d in killed if d.mixed)])
+    return min(counts), min(counts), high, killed
 
 
 def _joined_counts(killed: list[Draft]) -> list[int]:

@@ -496,3 +496,15 @@ def test_one_figure_for_dead_and_wounded_is_at_most_that_many_dead(text):
     assert any(ev.rule.startswith("claims.mixed_figure@") for ev in c.evidence)
     [event] = x.events
     assert (event.fatalities, event.fatalities_low, event.fatalities_high) == (0, 0, c.count)
+
+
+def test_strikes_told_just_before_a_battle_are_its_air_support():
+    x = _run(
+        "Warplanes struck rebel positions near Palmyra in Homs on Monday.\n"
+        "Clashes continued there between the army and the rebels, and 7 members of the Syrian army were "
+        "killed, while 5 members of ISIS were killed."
+    )
+    [event] = [e for e in x.events if e.fatalities]
+    assert (event.event_type, event.fatalities) == ("Battles", 12)
+    assert not [e for e in x.events if e.event_type == "Explosions/Remote violence"]
+    assert any(ev.rule.startswith("events.air_support@") for ev in event.evidence)

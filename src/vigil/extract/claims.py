@@ -24,7 +24,7 @@ RULE_SCOPE = "claims.scope@2"
 RULE_CATEGORY = "claims.category@1"
 RULE_MIXED = "claims.mixed_figure@1"  # "killed and wounded", "killed, injured or captured": at most
 RULE_JOINED = "claims.joined_figures@1"  # "a lieutenant and three soldiers": parts of one toll
-RULE_SIDE = "claims.armed_side@1"  # "members of regime forces": security forces; "ISIS members": fighters
+RULE_SIDE = "claims.armed_side@2"  # "members of regime forces": security forces; "ISIS members": fighters
 RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
@@ -424,11 +424,7 @@ def _draft(
     parent = previous if subset or (previous is not None and (not noun or head in _IDENTITY_NOUNS)) else None
     category = _category(noun, text, q)
     side_ev: list[Evidence] = []
-    if (
-        category in ("all", "unknown")
-        and head in _MEMBER_NOUNS
-        and (side := _armed_side(a, s, q)) is not None
-    ):
+    if head in _MEMBER_NOUNS and (side := _armed_side(a, s, q)) is not None:
         category = side[0]
         side_ev = [Evidence(field="category", span=side[1], rule=RULE_SIDE)]
     if parent is not None and category in ("all", "unknown"):

@@ -16,6 +16,7 @@ from datetime import timedelta
 from vigil.extract.analysis import Analysis
 from vigil.extract.claims import Draft, is_speech_date
 from vigil.extract.triggers import (
+    AIR,
     ARRESTS,
     ATTACK,
     BATTLES,
@@ -34,6 +35,7 @@ from vigil.extract.triggers import (
     RANK,
     RIOTS,
     SD,
+    SHELLING,
     TRIGGERS,
     TYPE_OF,
     VAC,
@@ -56,7 +58,8 @@ RULE_CODED_FATALITIES = "events.coded_fatalities@2"  # @2: "N fatalities split b
 RULE_MAIN = "events.main_event@1"
 RULE_PERIOD_TALLY = "events.period_tally@2"
 RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
-RULE_TOLD_WITH = "events.told_with@1"  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
+RULE_TOLD_WITH = "events.told_with@1"
+RULE_AIR_SUPPORT = "events.air_support@1"  # strikes told just before a battle in the same area are its support  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
 _ARMED_TYPES = {
     "state_forces",
@@ -421,7 +424,7 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
                 and c.event_type == EXPLOSIONS
                 and c.sub_event_type in ("Grenade", "Shelling/artillery/missile attack")
                 and not _killed(c)
-            )
+            ) or _air_support(a, prev, c, gap)
             told_with = _tells_the_toll_of(a, prev, c, gap)
             if (
                 not absorbed
@@ -439,6 +442,12 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
             out.append(c)
             continue
         told_with = _tells_the_toll_of(a, target, c, c.sentence.index - target.sentence.index)
+        if _air_support(a, target, c, c.sentence.index - target.sentence.index):
+            # "jets struck their positions. Meanwhile, clashes continue ...": a battle with air support
+            target.evidence.append(Evidence(field="event", span=c.span, rule=RULE_AIR_SUPPORT))
+            target.retype(c.sub_event_type)
+            target.span, target.sentence, target.rule, target.weak = c.span, c.sentence, c.rule, c.weak
+            target.sentences = list(dict.fromkeys([c.sentence, *target.sentences]))
         if told_with:
             target.evidence.append(Evidence(field="event", span=c.span, rule=RULE_TOLD_WITH))
         if told_with and c.rule == RULE_TRIGGER and (_killed(c) or target.rule == RULE_FROM_CLAIM):
@@ -461,6 +470,21 @@ def _last_told(a: Analysis, c: _Candidate) -> int:
     starts = {e.span.start for d in c.drafts for e in d.claim.evidence if e.field == "sentence"}
     told = [s.index for s in a.sentences if s.span.start in starts and s.index <= c.sentence.index + 5]
     return max([c.sentence.index, *told])
+
+
+def _air_support(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> bool:
+    """RULE_AIR_SUPPORT: air strikes or shelling told with no dead of their own, in the sentence before a
+    battle in the same governorates, are that battle's support (ACLED: a battle with air support is a
+    battle)."""
+    return (
+        0 <= gap <= 1
+        and x.event_type == EXPLOSIONS
+        and x.sub_event_type in (AIR, SHELLING)
+        and y.event_type == BATTLES
+        and y.rule == RULE_TRIGGER
+        and not _killed(x)
+        and _admin1_of(a, y)[0] in ((), _admin1_of(a, x)[0])
+    )
 
 
 def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> bool:

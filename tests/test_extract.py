@@ -508,3 +508,9 @@ def test_strikes_told_just_before_a_battle_are_its_air_support():
     assert (event.event_type, event.fatalities) == ("Battles", 12)
     assert not [e for e in x.events if e.event_type == "Explosions/Remote violence"]
     assert any(ev.rule.startswith("events.air_support@") for ev in event.evidence)
+
+
+def test_a_body_found_is_a_death():
+    x = _run("Residents found the body of a young shepherd with gunshot wounds near Homs on Monday.")
+    [c] = x.claims
+    assert (c.count, c.killed_or_injured) == (1, "killed")

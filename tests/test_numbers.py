@@ -257,12 +257,12 @@ def test_find_quantities_never_raises_and_spans_are_in_bounds(text):
 def test_a_single_person_is_a_count_of_one(text, noun):
     [q] = find_quantities(text)
     assert (q.quantity.count, q.quantity.qualifier, q.quantity.noun.split()[-1]) == (1, "exact", noun)
-    assert q.rule == "numbers.singular@1"
+    assert q.rule == "numbers.singular@2"
 
 
 def test_a_killed_pronoun_is_one_person():
     [q] = find_quantities("The gunmen opened fire on a car, killing him instantly.")
-    assert (q.quantity.count, q.rule) == (1, "numbers.pronoun@1")
+    assert (q.quantity.count, q.rule) == (1, "numbers.pronoun@2")
 
 
 def test_known_date_spans_are_not_counted():
@@ -294,3 +294,20 @@ def test_one_more_relative_joined_to_a_count_is_counted(text, count):
 )
 def test_initials_before_a_noun_and_street_numbers(text, counts):
     assert [q.quantity.count for q in find_quantities(text)] == counts
+
+
+@pytest.mark.parametrize(
+    ("text", "noun"),
+    [
+        ("Gunmen shot the mayor, causing his immediate death.", "him"),
+        ("The shelling led to her death.", "her"),
+    ],
+)
+def test_his_or_her_death_is_one_person(text, noun):
+    [q] = find_quantities(text)
+    assert (q.quantity.count, q.quantity.noun, q.rule) == (1, noun, "numbers.pronoun@2")
+
+
+def test_a_quoted_person_word_is_still_one_person():
+    [q] = find_quantities("Monitors documented the death of a “collaborator” near the town.")
+    assert (q.quantity.count, q.quantity.noun) == (1, "collaborator")

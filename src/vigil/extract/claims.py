@@ -517,7 +517,7 @@ _TIGHT_AFTER = re.compile(
     r"\s*(?:who\s+|,\s*)?"
     r"(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
     r"(?:killed|shot|executed|murdered|assassinated|found\s+dead|slain|stabbed|injured|wounded|hurt)|"
-    r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b",
+    r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b|^\s+(?:immediate\s+|instant\s+)?death\b",
     re.I,
 )
 
@@ -604,7 +604,8 @@ _OWN_VERB = re.compile(
     re.I,
 )
 _OF_PREDICATE = re.compile(
-    r"\b(?P<p>deaths?|killing|murder|execution|injury|injuries|injuring|wounding)\s+of\s+(?:[\w’'-]+\s+){0,5}$",
+    r"\b(?P<p>deaths?|killing|murder|execution|bod(?:y|ies)|corpses?|injury|injuries|injuring|wounding)\s+of\s+"
+    r"(?:[\w’'-]+\s+){0,5}$",
     re.I,
 )
 _LOST = re.compile(r"\b(?:lost|loses|lose|losing)\s+$", re.I)

@@ -23,8 +23,8 @@ RULE_DIGITS = "numbers.digits@2"  # @2: "Street 50" is a label; "15 IS militants
 RULE_WORDS = "numbers.words@2"
 RULE_VAGUE = "numbers.vague@1"
 RULE_RANGE = "numbers.range@1"
-RULE_SINGULAR = "numbers.singular@1"  # "a civilian", "an officer": one person
-RULE_PRONOUN = "numbers.pronoun@1"  # "killing him": one person
+RULE_SINGULAR = "numbers.singular@2"  # "a civilian", "an officer": one person
+RULE_PRONOUN = "numbers.pronoun@2"  # "killing him", "causing his death": one person
 RULE_AND_ONE = "numbers.and_one_more@1"  # "two of his brothers and his niece": three people
 
 
@@ -95,7 +95,7 @@ _NEEDS_NOUN = {"several", "a few", "few", "many", "numerous", "a handful", "scor
 # A cheap test before the full search: no digit, number word, vague amount, article or pronoun, no count.
 _HAS_NUMBER = re.compile(
     rf"\d|{_WORD}|\b(?:dozen|dozens|scores|hundreds|thousands|millions|several|few|many|numerous|handful|a|an|"
-    r"him|her)\b",
+    r"him|her|his)\b",
     re.I,
 )
 
@@ -115,7 +115,8 @@ PERSON_SINGULARS = {
 }
 # fmt: on
 _SINGULAR = re.compile(
-    r"\b(?:a|an)\s+(?=(?:[\w’'-]+\s+){0,3}?(?:" + "|".join(sorted(PERSON_SINGULARS)) + r")\b)", re.I
+    r"\b(?:a|an)\s+(?=[“\"‘]?(?:[\w’'-]+\s+){0,3}?[“\"‘]?(?:" + "|".join(sorted(PERSON_SINGULARS)) + r")\b)",
+    re.I,
 )
 # One more person of the same family or group joined to a count: "two of his brothers and his niece".
 _AND_ONE_MORE = re.compile(r"\s+and\s+(?:his|her|their)\s+", re.I)
@@ -133,8 +134,9 @@ def _one_more(text: str, pos: int) -> _Word | None:
 
 
 _PRONOUN = re.compile(
-    r"\b(?:killing|killed|kills|shot\s+dead|shooting\s+dead|executing|executed|murdering|murdered|"
-    r"injuring|injured|wounding|wounded)\s+(him|her)\b",
+    r"\b(?:(?:killing|killed|kills|shot\s+dead|shooting\s+dead|executing|executed|murdering|murdered|"
+    r"injuring|injured|wounding|wounded)\s+(him|her)\b|(?:caus\w+|result\w*\s+in|led\s+to|leading\s+to)\s+"
+    r"(his|her)\s+(?:immediate\s+|instant\s+)?death)",
     re.I,
 )
 
@@ -476,16 +478,19 @@ def find_quantities(text: str, *, dates: list[tuple[int, int]] | None = None) ->
         if match is not None:
             matches.append(match)
     for m in _PRONOUN.finditer(text):
-        if not any(q.start <= m.start(1) < q.end for q in matches):
+        g = 1 if m.group(1) else 2
+        if not any(q.start <= m.start(g) < q.end for q in matches):
             matches.append(
                 QuantityMatch(
-                    start=m.start(1),
-                    end=m.end(1),
-                    quantity=Quantity(count=1, qualifier="exact", noun=m.group(1).lower()),
-                    number_start=m.start(1),
-                    number_end=m.end(1),
-                    noun_start=m.start(1),
-                    noun_end=m.end(1),
+                    start=m.start(g),
+                    end=m.end(g),
+                    quantity=Quantity(
+                        count=1, qualifier="exact", noun="him" if m.group(g).lower() == "his" else "her"
+                    ),
+                    number_start=m.start(g),
+                    number_end=m.end(g),
+                    noun_start=m.start(g),
+                    noun_end=m.end(g),
                     rule=RULE_PRONOUN,
                 )
             )

@@ -514,3 +514,17 @@ def test_a_body_found_is_a_death():
     x = _run("Residents found the body of a young shepherd with gunshot wounds near Homs on Monday.")
     [c] = x.claims
     assert (c.count, c.killed_or_injured) == (1, "killed")
+
+
+def test_one_person_on_another_day_is_another_claim():
+    x = _run(
+        "A farmer was killed by gunmen near Hama.\nOn Monday, monitors documented the death of a farmer in Homs.",
+        published=date(2025, 3, 12),
+    )
+    assert len([c for c in x.claims if c.count == 1]) == 2
+
+
+def test_a_person_and_a_relative_are_two():
+    x = _run("The blast killed a shepherd and his son near Hama on Monday.")
+    [c] = x.claims
+    assert c.count == 2

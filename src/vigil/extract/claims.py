@@ -29,7 +29,7 @@ RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
 RULE_CARRIED = "claims.attribution_carried@2"
-RULE_SAME_FIGURE = "claims.same_figure@1"  # when one number said twice is one claim
+RULE_SAME_FIGURE = "claims.same_figure@2"  # when one number said twice is one claim
 # "Fox News and the New York Times report ..." names its own (unlisted) source: nothing is carried over.
 _OWN_SOURCE = re.compile(
     r"\W*(?:[A-Z][\w.’'-]*)(?:\s+(?:and|the|of|in|[A-Z][\w.’'()-]*)){0,8}\s+(?:report|reports|reported)\b"
@@ -262,7 +262,7 @@ _CIVILIAN_CUE = re.compile(r"\bcivilians?\b", re.I)
 
 _CUMULATIVE = re.compile(
     r"\b(?:toll\s+(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|reached|increased|jumped|stands|stood|to|includes?)|"
-    r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped)\s+to|"
+    r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped|jumps)\s+to|"
     r"(?:overall|total|cumulative)\s+(?:death\s+)?toll|brings?\s+the\s+toll|bringing\s+the\s+toll|taking\s+the\s+(?:\w+\s+)*toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
     r"(?:over|in)\s+the\s+(?:past|last)(?!\s+(?:few|several|couple\s+of|\d|1\d|2[0-4]|twenty-four)\s+hours)|(?:in|within|over)\s+(?:just\s+)?(?:\d+|two|three|four|five|several)\s+(?:hours|days)|"
     r"(?:in|over)\s+(?:two|three|four|five|several|\d+)\s+days|(?:two|three|four|five|\d+)\s+days\s+of|"
@@ -610,7 +610,7 @@ _OF_PREDICATE = re.compile(
 )
 _LOST = re.compile(r"\b(?:lost|loses|lose|losing)\s+$", re.I)
 _RISEN_TO = re.compile(
-    r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|increased|stands?|stood)\s+(?:to|at)\s+$",
+    r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|jumps|increased|stands?|stood)\s+(?:to|at)\s+$",
     re.I,
 )
 _PLACE_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:in|at|from)\s+", re.I)
@@ -1056,7 +1056,14 @@ def _same_figure(a: Claim, b: Claim) -> bool:
         long = [c for c in (a, b) if c.scope == "cumulative" and _long_period(c.period)]
         if long:
             return False
-    return True
+    if (
+        a.period.precision
+        and b.period.precision
+        and (a.period.start, a.period.end) != (b.period.start, b.period.end)
+    ):
+        return False  # the same number on other days
+    # "a civilian" told twice with a day only once: one person is too common a figure to be one claim by it
+    return not (a.count == 1 and bool(a.period.precision) != bool(b.period.precision))
 
 
 def _long_period(p: DateInterval) -> bool:

@@ -515,7 +515,7 @@ def _same_toll(a_: _Candidate, b: _Candidate) -> bool:
     cats_a, cats_b = {x.claim.category for x in ka}, {y.claim.category for y in kb}
     if len({x.sentence.index for x in ka + kb}) == 1 and not (cats_a & cats_b):
         return True  # one sentence giving each side's dead
-    sides = {"security_forces", "fighters"}
+    sides = {"security_forces", "fighters", "unknown"}
     indices = sorted({x.sentence.index for x in ka + kb})
     if (
         len(indices) == 2

@@ -534,7 +534,9 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
     if first is not None and head is not None:
         noun = " ".join(text[first.start : head.end].split()).lower().replace("’", "'")
     count = low.value
-    one_more = _one_more(text, head.end) if head is not None and low.kind in ("digits", "words") else None
+    one_more = (
+        _one_more(text, head.end) if head is not None and low.kind in ("digits", "words", "single") else None
+    )
     if one_more is not None and not ranged:
         count, head = count + 1, one_more
     rule = (

@@ -528,3 +528,17 @@ def test_a_person_and_a_relative_are_two():
     x = _run("The blast killed a shepherd and his son near Hama on Monday.")
     [c] = x.claims
     assert c.count == 2
+
+
+def test_a_repeated_figure_keeps_the_scope_of_its_first_saying():
+    x = _run(
+        "Monitors documented the death of six gunmen in a raid near Raqqa on Monday.\n"
+        "During the security campaign, clashes broke out, which resulted in the death of the six gunmen."
+    )
+    [c] = [c for c in x.claims if c.count == 6]
+    assert c.scope == "incident"
+
+
+def test_a_misspelt_injury_is_still_an_injury():
+    x = _run("Three civilians were killed while 11 others were injuried in shelling on Hama on Monday.")
+    assert {(c.count, c.killed_or_injured) for c in x.claims} == {(3, "killed"), (11, "injured")}

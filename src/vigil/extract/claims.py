@@ -44,7 +44,9 @@ _KILLED = re.compile(
     r"gunned\s+down|liquidated|succumbed|martyr(?:ed|s)?)\b",
     re.I,
 )
-_INJURED = re.compile(r"\b(?:injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt)\b", re.I)
+_INJURED = re.compile(
+    r"\b(?:injur(?:ed|ing|ies|y|ied)|wound(?:ed|ing|s)?|hurt)\b", re.I
+)  # "injuried": a common misspelling
 
 _CIVILIAN_NOUNS = {
     "civilians",
@@ -352,7 +354,7 @@ def find_claims(a: Analysis) -> list[Draft]:
                 draft = replace(draft, joined_after=previous.match_start)
             drafts.append(draft)
             previous = last = draft
-    return _dedupe(drafts)
+    return _dedupe(drafts, a.text)
 
 
 def _draft(
@@ -600,7 +602,7 @@ _MIXED_BEFORE = re.compile(
 )
 _OWN_VERB = re.compile(
     r"\s+(?:of\s+them\s+|of\s+whom\s+)?(?:were|was|have\s+been|has\s+been|had\s+been|are|is|got)\s+(?:\w+ly\s+)?"
-    r"(?P<p>killed|injured|wounded|hurt|shot\s+dead|executed|murdered|slain)\b",
+    r"(?P<p>killed|injured|injuried|wounded|hurt|shot\s+dead|executed|murdered|slain)\b",
     re.I,
 )
 _OF_PREDICATE = re.compile(
@@ -992,7 +994,10 @@ def _scope(
     return "incident"
 
 
-def _dedupe(drafts: list[Draft]) -> list[Draft]:
+_DEFINITE = re.compile(r"\b(?:the|these|those)\s+$", re.I)
+
+
+def _dedupe(drafts: list[Draft], text: str | None = None) -> list[Draft]:
     """One claim per (claimant, count, killed/injured) in a document; the fuller reading wins."""
     kept: dict[tuple, Draft] = {}
     order: list[tuple] = []
@@ -1018,6 +1023,12 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         old = kept[key]
         primary, other = (d, old) if _richness(d.claim) > _richness(old.claim) else (old, d)
         p, o = primary.claim, other.claim
+        scope = "cumulative" if "cumulative" in (p.scope, o.scope) else p.scope
+        period = p.period if p.period.precision else o.period
+        first, later = (old, d) if old.match_start <= d.match_start else (d, old)
+        if text is not None and _DEFINITE.search(text, max(0, later.match_start - 6), later.match_start):
+            # RULE_SAME_FIGURE: "... the death of the six members": a repeat takes its first saying's scope
+            scope, period = first.claim.scope, first.claim.period if first.claim.period.precision else period
         merged = replace(
             p,
             claimant=p.claimant if p.claimant != "article" else o.claimant,
@@ -1025,12 +1036,11 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             qualifier=p.qualifier if p.qualifier != "exact" else o.qualifier,
             victim_group=p.victim_group or o.victim_group,
             category=p.category if p.category not in ("all", "unknown") else o.category,
-            scope="cumulative" if "cumulative" in (p.scope, o.scope) else p.scope,
+            scope=scope,
             admin1=p.admin1 or o.admin1,
-            period=p.period if p.period.precision else o.period,
+            period=period,
             evidence=p.evidence + tuple(replace(e, field=f"{e.field}") for e in o.evidence),
         )
-        first = old if old.match_start <= d.match_start else d
         kept[key] = replace(
             primary,
             claim=merged,

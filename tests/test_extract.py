@@ -542,3 +542,13 @@ def test_a_repeated_figure_keeps_the_scope_of_its_first_saying():
 def test_a_misspelt_injury_is_still_an_injury():
     x = _run("Three civilians were killed while 11 others were injuried in shelling on Hama on Monday.")
     assert {(c.count, c.killed_or_injured) for c in x.claims} == {(3, "killed"), (11, "injured")}
+
+
+def test_an_old_mine_that_kills_soldiers_on_patrol_is_this_wars_weapon():
+    x = _run(
+        "An old landmine exploded under a patrol of regime soldiers near Palmyra in Homs on Monday. "
+        "The explosion killed three regime soldiers."
+    )
+    [event] = [e for e in x.events if e.fatalities]
+    assert (event.sub_event_type, event.fatalities) == ("Remote explosive/landmine/IED", 3)
+    assert any(ev.rule.startswith("events.armed_remnant@") for ev in event.evidence)

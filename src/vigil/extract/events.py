@@ -25,6 +25,7 @@ from vigil.extract.triggers import (
     EXCESSIVE,
     EXPLOSIONS,
     FAMILY,
+    IED,
     INTERVENTION,
     LOOTING,
     NOTE_LABEL,
@@ -59,7 +60,8 @@ RULE_MAIN = "events.main_event@1"
 RULE_PERIOD_TALLY = "events.period_tally@2"
 RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
 RULE_TOLD_WITH = "events.told_with@1"
-RULE_AIR_SUPPORT = "events.air_support@1"  # strikes told just before a battle in the same area are its support  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
+RULE_AIR_SUPPORT = "events.air_support@1"
+RULE_ARMED_REMNANT = "events.armed_remnant@1"  # an old mine that kills soldiers on operations is this war's  # strikes told just before a battle in the same area are its support  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
 _ARMED_TYPES = {
     "state_forces",
@@ -491,7 +493,7 @@ def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> b
     """RULE_TOLD_WITH: a violent event told with no dead, next to one of another type that has its dead,
     in the same paragraph and on compatible days, is one event (ACLED: concurrent tactics are one event;
     a battle with air support is a battle)."""
-    if gap > 2 or FAMILY[x.event_type] != "violence" or FAMILY[y.event_type] != "violence":
+    if gap > 2 or not _violent(x) or not _violent(y):
         return False
     if x.event_type == y.event_type and x.sub_event_type == y.sub_event_type:
         return False
@@ -501,6 +503,11 @@ def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> b
     if dx.start and dy.start and dx.end and dy.end:
         return (dx.start - dy.end).days <= 1 and (dy.start - dx.end).days <= 1
     return True
+
+
+def _violent(c: _Candidate) -> bool:
+    """Violence, or an explosion of a remnant of war (whose dead may be told in the next sentence)."""
+    return FAMILY[c.event_type] == "violence" or c.sub_event_type == OTHER
 
 
 def _killed(c: _Candidate) -> list[Draft]:
@@ -757,7 +764,12 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
     event_type, sub = c.event_type, c.sub_event_type
     if sub == ATTACK and used and all(d.claim.category in ("security_forces", "fighters") for d in used):
         event_type, sub = BATTLES, CLASH  # the dead were armed: a fight, not violence against civilians
-    if sub == OTHER and fatalities:
+    if sub == OTHER and used and all(d.claim.category in ("security_forces", "fighters") for d in used):
+        # RULE_ARMED_REMNANT: a mine that kills soldiers or fighters on operations is a weapon of this
+        # conflict (laid by the side they fight), not a remnant of a past one
+        event_type, sub = EXPLOSIONS, IED
+        c.evidence.append(Evidence(field="event_type", span=c.span, rule=RULE_ARMED_REMNANT))
+    elif sub == OTHER and fatalities:
         fatalities, low = 0, 0  # remnants of past wars: the casualties are no fatalities of this conflict
     if event_type == PROTESTS and sub == PEACEFUL and fatalities > 0:
         sub = EXCESSIVE

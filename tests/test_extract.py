@@ -552,3 +552,9 @@ def test_an_old_mine_that_kills_soldiers_on_patrol_is_this_wars_weapon():
     [event] = [e for e in x.events if e.fatalities]
     assert (event.sub_event_type, event.fatalities) == ("Remote explosive/landmine/IED", 3)
     assert any(ev.rule.startswith("events.armed_remnant@") for ev in event.evidence)
+
+
+def test_a_person_of_some_group_who_died_of_wounds_is_a_death():
+    x = _run("A former member of the local council died of his wounds in Hama on Monday.")
+    [c] = x.claims
+    assert (c.count, c.killed_or_injured) == (1, "killed")

@@ -517,8 +517,9 @@ _TIGHT_BEFORE = re.compile(
 _TIGHT_AFTER = re.compile(
     r"^(?:\s*,[^,;]{0,80},|\s+(?:of|from|in|with|for|at)\s+[^,;.]{0,60}?|\s+and\s+(?:[\w’'-]+\s+){1,4}?)?"
     r"\s*(?:who\s+|,\s*)?"
-    r"(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
+    r"(?:(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
     r"(?:killed|shot|executed|murdered|assassinated|found\s+dead|slain|stabbed|injured|wounded|hurt)|"
+    r"(?:has\s+|had\s+)?(?:died|succumbed)\b)|"
     r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b|^\s+(?:immediate\s+|instant\s+)?death\b",
     re.I,
 )

@@ -558,3 +558,12 @@ def test_a_person_of_some_group_who_died_of_wounds_is_a_death():
     x = _run("A former member of the local council died of his wounds in Hama on Monday.")
     [c] = x.claims
     assert (c.count, c.killed_or_injured) == (1, "killed")
+
+
+def test_the_same_figure_on_days_that_do_not_meet_is_two_events():
+    x = _run(
+        "Gunmen shot dead a refugee in the camp in Hasakah.\n"
+        "On March 1, guards found the body of a refugee in the same camp in Hasakah.",
+        published=date(2025, 3, 12),
+    )
+    assert sorted(e.date.start for e in x.events if e.fatalities == 1) == [date(2025, 3, 1), date(2025, 3, 6)]

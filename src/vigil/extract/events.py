@@ -61,6 +61,7 @@ RULE_PERIOD_TALLY = "events.period_tally@2"
 RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
 RULE_TOLD_WITH = "events.told_with@1"
 RULE_AIR_SUPPORT = "events.air_support@1"
+RULE_OTHER_DAYS = "events.other_days@1"  # figures with days of their own that do not meet: two events
 RULE_ARMED_REMNANT = "events.armed_remnant@1"  # an old mine that kills soldiers on operations is this war's  # strikes told just before a battle in the same area are its support  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
 _ARMED_TYPES = {
@@ -438,6 +439,8 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
                 continue
             if _killed(c) and _killed(prev) and not _same_toll(prev, c):
                 continue
+            if _other_days(a, prev, c):
+                continue
             target = prev
             break
         if target is None:
@@ -503,6 +506,18 @@ def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> b
     if dx.start and dy.start and dx.end and dy.end:
         return (dx.start - dy.end).days <= 1 and (dy.start - dx.end).days <= 1
     return True
+
+
+def _other_days(a: Analysis, x: _Candidate, y: _Candidate) -> bool:
+    """RULE_OTHER_DAYS: dead told on days that do not meet ("On February 7 ... a refugee was killed", "On
+    February 11 ... a refugee was killed", or one of them undated, so within the week of the report) are two
+    events, however alike their figures."""
+    if not (_killed(x) and _killed(y)):
+        return False
+    dx, dy = _date_of(a, x)[0], _date_of(a, y)[0]
+    if not (dx.start and dx.end and dy.start and dy.end):
+        return False
+    return dx.start > dy.end or dy.start > dx.end
 
 
 def _violent(c: _Candidate) -> bool:

@@ -110,7 +110,8 @@ PERSON_SINGULARS = {
     "insurgent", "jihadist", "commander", "leader", "collaborator", "dealer", "smuggler", "person", "individual",
     "pedestrian", "passenger", "worshipper", "relative", "father", "mother", "son", "daughter", "brother", "sister",
     "husband", "wife", "cousin", "nephew", "niece", "uncle", "aunt", "grandfather", "grandmother",
-    "grandson", "granddaughter", "lieutenant", "brigadier", "colonel", "captain", "sergeant", "corporal",
+    "grandson", "granddaughter", "refugee", "migrant", "herder", "labourer", "laborer", "pupil", "patient",
+    "volunteer", "rescuer", "peasant", "female", "lieutenant", "brigadier", "colonel", "captain", "sergeant", "corporal",
     "gunman", "recruit", "conscript", "defector", "elder",
 }
 # fmt: on

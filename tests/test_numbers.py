@@ -257,14 +257,57 @@ def test_find_quantities_never_raises_and_spans_are_in_bounds(text):
 def test_a_single_person_is_a_count_of_one(text, noun):
     [q] = find_quantities(text)
     assert (q.quantity.count, q.quantity.qualifier, q.quantity.noun.split()[-1]) == (1, "exact", noun)
-    assert q.rule == "numbers.singular@1"
+    assert q.rule == "numbers.singular@2"
 
 
 def test_a_killed_pronoun_is_one_person():
     [q] = find_quantities("The gunmen opened fire on a car, killing him instantly.")
-    assert (q.quantity.count, q.rule) == (1, "numbers.pronoun@1")
+    assert (q.quantity.count, q.rule) == (1, "numbers.pronoun@2")
 
 
 def test_known_date_spans_are_not_counted():
     text = "On 9 May 12 protesters gathered."
     assert [q.quantity.count for q in find_quantities(text, dates=[(3, 8)])] == [12]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("He said two of his cousins and his uncle were shot.", 3),
+        ("The shell killed three children and their mother.", 4),
+        ("The shell killed three children and a goat.", 3),
+    ],
+)
+def test_one_more_relative_joined_to_a_count_is_counted(text, count):
+    [q] = find_quantities(text)
+    assert q.quantity.count == count
+    assert (q.rule == "numbers.and_one_more@1") == ("goat" not in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("Troops killed 12 ABC militants near the border.", [12]),
+        ("Gunmen fired shells at houses on Street 40 in the old city.", []),
+        ("The convoy was hit near Kilo 9, killing two drivers.", [2]),
+    ],
+)
+def test_initials_before_a_noun_and_street_numbers(text, counts):
+    assert [q.quantity.count for q in find_quantities(text)] == counts
+
+
+@pytest.mark.parametrize(
+    ("text", "noun"),
+    [
+        ("Gunmen shot the mayor, causing his immediate death.", "him"),
+        ("The shelling led to her death.", "her"),
+    ],
+)
+def test_his_or_her_death_is_one_person(text, noun):
+    [q] = find_quantities(text)
+    assert (q.quantity.count, q.quantity.noun, q.rule) == (1, noun, "numbers.pronoun@2")
+
+
+def test_a_quoted_person_word_is_still_one_person():
+    [q] = find_quantities("Monitors documented the death of a “collaborator” near the town.")
+    assert (q.quantity.count, q.quantity.noun) == (1, "collaborator")

@@ -77,7 +77,16 @@ class Analysis:
         text = _OPEN_BRACKET_END.sub(
             "", text
         )  # "... demanding wages. [" cut before "[size=...]": not a title
-        return s.index == 0 and not re.search(r"[.!?”\"]$", text) and len(text.split()) <= 20
+        first = s.index == 0 or all(
+            not re.search(r"[A-Za-z]{3,}", self.sentence_text(x))
+            or re.fullmatch(r"\W*[0-9a-f]{2,8}\W*", self.sentence_text(x))
+            for x in self.sentences[: s.index]
+        )  # a stray line of hexadecimal or digits left by a crawler above the title
+        words = len(text.split())
+        titled = words <= 20 or (
+            " | " in text and words <= 35
+        )  # "Section | a long title", as web pages give it
+        return first and not re.search(r"[.!?”\"]$", text) and titled
 
     def is_caption(self, s: Sentence) -> bool:
         start, end = self.paragraph_of(s)

@@ -16,15 +16,20 @@ from vigil.extract.analysis import Analysis, in_dateline
 from vigil.extract.numbers import RULE_PRONOUN, RULE_SINGULAR, QuantityMatch, find_quantities
 from vigil.model import Claim, DateInterval, Evidence, Mention, Sentence, Span
 
-RULE_CLAIM = "claims.casualty@2"
-RULE_CLAIMANT = "claims.attribution@1"
+RULE_CLAIM = "claims.casualty@3"  # @3: "lost N members" counts a side's dead
+RULE_CLAIMANT = "claims.attribution@2"
 RULE_VIA = "claims.relay@1"
-RULE_SCOPE = "claims.scope@1"
+RULE_DESCRIBED = "claims.described_source@1"  # "the news agency later reported": the agency named before
+RULE_SCOPE = "claims.scope@2"
 RULE_CATEGORY = "claims.category@1"
+RULE_MIXED = "claims.mixed_figure@1"  # "killed and wounded", "killed, injured or captured": at most
+RULE_JOINED = "claims.joined_figures@1"  # "a lieutenant and three soldiers": parts of one toll
+RULE_SIDE = "claims.armed_side@2"  # "members of regime forces": security forces; "ISIS members": fighters
 RULE_VICTIMS = "claims.victim_group@1"
 RULE_AREA = "claims.area@1"
 RULE_PERIOD = "claims.period@1"
 RULE_CARRIED = "claims.attribution_carried@2"
+RULE_SAME_FIGURE = "claims.same_figure@2"  # when one number said twice is one claim
 # "Fox News and the New York Times report ..." names its own (unlisted) source: nothing is carried over.
 _OWN_SOURCE = re.compile(
     r"\W*(?:[A-Z][\w.’'-]*)(?:\s+(?:and|the|of|in|[A-Z][\w.’'()-]*)){0,8}\s+(?:report|reports|reported)\b"
@@ -39,7 +44,9 @@ _KILLED = re.compile(
     r"gunned\s+down|liquidated|succumbed|martyr(?:ed|s)?)\b",
     re.I,
 )
-_INJURED = re.compile(r"\b(?:injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt)\b", re.I)
+_INJURED = re.compile(
+    r"\b(?:injur(?:ed|ing|ies|y|ied)|wound(?:ed|ing|s)?|hurt)\b", re.I
+)  # "injuried": a common misspelling
 
 _CIVILIAN_NOUNS = {
     "civilians",
@@ -123,6 +130,36 @@ _CIVILIAN_NOUNS = {
     "teenagers",
     "fishermen",
     "pilgrims",
+    "uncle",
+    "aunt",
+    "grandfather",
+    "grandmother",
+    "grandson",
+    "granddaughter",
+    "refugee",
+    "migrant",
+    "labourer",
+    "laborer",
+    "pupil",
+    "patient",
+    "volunteer",
+    "rescuer",
+    "peasant",
+    "female",
+    "herders",
+    "herder",
+    "labourers",
+    "laborers",
+    "peasants",
+    "refugees",
+    "migrants",
+    "pupils",
+    "teachers",
+    "nurses",
+    "paramedics",
+    "patients",
+    "volunteers",
+    "rescuers",
 }
 _SECURITY_NOUNS = {
     "soldiers",
@@ -140,6 +177,18 @@ _SECURITY_NOUNS = {
     "conscript",
     "conscripts",
     "recruits",
+    "lieutenant",
+    "lieutenants",
+    "brigadier",
+    "brigadiers",
+    "colonel",
+    "colonels",
+    "captain",
+    "captains",
+    "sergeant",
+    "sergeants",
+    "corporal",
+    "corporals",
 }
 _FIGHTER_NOUNS = {
     "fighters",
@@ -225,9 +274,9 @@ _CIVILIAN_CUE = re.compile(r"\bcivilians?\b", re.I)
 
 _CUMULATIVE = re.compile(
     r"\b(?:toll\s+(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|reached|increased|jumped|stands|stood|to|includes?)|"
-    r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped)\s+to|"
+    r"toll\b[^.;]{0,40}?\b(?:rose|rises|risen|climbed|reached|increased|jumped)|(?:rose|risen|climbed|jumped|jumps)\s+to|"
     r"(?:overall|total|cumulative)\s+(?:death\s+)?toll|brings?\s+the\s+toll|bringing\s+the\s+toll|taking\s+the\s+(?:\w+\s+)*toll|to\s+date|so\s+far|in\s+total|a\s+total\s+of|overall|since|"
-    r"over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)|(?:in|within|over)\s+(?:just\s+)?(?:\d+|two|three|four|five|several)\s+(?:hours|days)|"
+    r"(?:over|in)\s+the\s+(?:past|last)(?!\s+(?:few|several|couple\s+of|\d|1\d|2[0-4]|twenty-four)\s+hours)|(?:in|within|over)\s+(?:just\s+)?(?:\d+|two|three|four|five|several)\s+(?:hours|days)|"
     r"(?:in|over)\s+(?:two|three|four|five|several|\d+)\s+days|(?:two|three|four|five|\d+)\s+days\s+of|"
     r"between\s+\w+\s+\d+\s+and|campaign|highest\s+number)\b",
     re.I,
@@ -243,6 +292,15 @@ _SAID = re.compile(
 _ACCORDING = re.compile(r"\b(?:according\s+to|citing|cited\s+by|as\s+reported\s+by)\s+(?:the\s+)?$", re.I)
 _TOLD = re.compile(r"\btold\s+$", re.I)
 _CLAIMANT_TYPES = {"organisation", "media", "person"}
+# What may stand between a source and its speech verb: "(SOHR)", ", 67,", ", which relies on a network of
+# sources inside Syria,", ", as reported by SANA,", "on Tuesday", "later", "meanwhile".
+_SPEAKS_AFTER = re.compile(
+    r"\s*(?:\(\w+\)\s*)?(?:,[^,;.]{1,90},\s*)?(?:(?:on\s+\w+|later|earlier|meanwhile|also|separately|"
+    r"previously|late\s+on\s+\w+|in\s+a\s+statement)\s+)?(?:has\s+|had\s+|have\s+)?(?:also\s+)?"
+    r"(?:said|says|say|reported|reports|report|confirmed|documented|recorded|announced|stated|estimated|added|"
+    r"noted|suggested|counted)\b",
+    re.I,
+)
 _SPEECH_BEFORE_DATE = re.compile(
     r"\b(?:said|says|reported|announced|stated|added|confirmed|told\s+\w+(?:\s+\w+)?)\s+(?:on\s+)?$", re.I
 )
@@ -258,6 +316,8 @@ class Draft:
     sentence: Sentence
     subset: bool
     breakdown: bool  # "25 in Latakia": a figure for one place, part of a list
+    mixed: bool = False  # "3 militants were killed, injured or captured": dead and others in one figure
+    joined_after: int | None = None  # "a lieutenant and three soldiers": match_start of the figure it adds to
 
 
 def find_claims(a: Analysis) -> list[Draft]:
@@ -295,9 +355,16 @@ def find_claims(a: Analysis) -> list[Draft]:
                 )
             elif draft.claim.claimant != "article":
                 carried = (draft.claim.claimant, s.index)
+            if (
+                previous is not None
+                and not draft.subset
+                and previous.claim.killed_or_injured == draft.claim.killed_or_injured
+                and _JOINED.fullmatch(a.text, previous.match_end, draft.match_start)
+            ):
+                draft = replace(draft, joined_after=previous.match_start)
             drafts.append(draft)
             previous = last = draft
-    return _dedupe(drafts)
+    return _dedupe(drafts, a.text)
 
 
 def _draft(
@@ -330,8 +397,16 @@ def _draft(
     )
     if head in {"wounded", "injured"}:
         kind = "injured"
+    elif _LOST.search(text, max(0, q.start - 12), q.start):
+        kind = "killed"  # RULE_LOST: "ISIS also lost 11 members": a side's own dead
     elif head in {"dead", "deaths", "bodies", "fatalities", "killed", "lives"}:
         kind = "killed"
+    elif (own := _OWN_VERB.match(text, q.end)) or (
+        own := _OF_PREDICATE.search(text, max(0, q.start - 80), q.start)
+    ):
+        # RULE_GOVERNS: "two others were injured", "the death of a lieutenant and three soldiers": the
+        # count's own verb or the noun it is the object of says what happened to it, however near another is
+        kind = "injured" if _INJURED.match(own.group("p")) else "killed"
     elif predicates:
         start, end, kind = min(predicates, key=lambda p: _distance(p, q))
         limit = 90 if noun else (400 if located or previous or running else 45)
@@ -346,6 +421,9 @@ def _draft(
     if not noun and previous is None and not located and not running:
         return None
 
+    mixed = bool(_MIXED_AFTER.match(text, q.end) or _MIXED_BEFORE.search(text, max(0, q.start - 60), q.start))
+    if mixed:
+        kind = "killed"
     window = text[max(0, q.start - 30) : q.start]
     subset = previous is not None and (
         bool(_SUBSET.search(window))
@@ -357,6 +435,10 @@ def _draft(
     )
     parent = previous if subset or (previous is not None and (not noun or head in _IDENTITY_NOUNS)) else None
     category = _category(noun, text, q)
+    side_ev: list[Evidence] = []
+    if head in _MEMBER_NOUNS and (side := _armed_side(a, s, q)) is not None:
+        category = side[0]
+        side_ev = [Evidence(field="category", span=side[1], rule=RULE_SIDE)]
     if parent is not None and category in ("all", "unknown"):
         category = parent.claim.category
     if not noun and previous is None and before is not None and before.claim.category != "all":
@@ -397,9 +479,11 @@ def _draft(
     span = Span(doc_id=doc_id, start=base + q.start, end=base + q.end)
     evidence = [
         Evidence(field="count", span=span, rule=q.rule if q.rule else RULE_CLAIM),
+        *([Evidence(field="qualifier", span=span, rule=RULE_MIXED)] if mixed else []),
         Evidence(field="sentence", span=s.span, rule=RULE_CLAIM),
         *attribution_ev,
         *victim_ev,
+        *side_ev,
         *area_ev,
         *period_ev,
     ]
@@ -409,7 +493,7 @@ def _draft(
         claimant=claimant,
         via=via,
         count=q.quantity.count,
-        qualifier=q.quantity.qualifier,
+        qualifier="at_most" if mixed else q.quantity.qualifier,
         killed_or_injured=kind,
         category=category,
         victim_group=victim_group,
@@ -428,6 +512,7 @@ def _draft(
         sentence=s,
         subset=subset,
         breakdown=breakdown,
+        mixed=mixed,
     )
 
 
@@ -440,10 +525,12 @@ _TIGHT_BEFORE = re.compile(
     re.I,
 )
 _TIGHT_AFTER = re.compile(
-    r"^(?:\s*,[^,;]{0,80},|\s+(?:of|from|in|with|for|at)\s+[^,;.]{0,60}?)?\s*(?:who\s+|,\s*)?"
-    r"(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
+    r"^(?:\s*,[^,;]{0,80},|\s+(?:of|from|in|with|for|at)\s+[^,;.]{0,60}?|\s+and\s+(?:[\w’'-]+\s+){1,4}?)?"
+    r"\s*(?:who\s+|,\s*)?"
+    r"(?:(?:was|were|has\s+been|had\s+been|is|got)\s+(?:\w+\s+){0,2}?"
     r"(?:killed|shot|executed|murdered|assassinated|found\s+dead|slain|stabbed|injured|wounded|hurt)|"
-    r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b",
+    r"(?:has\s+|had\s+)?(?:died|succumbed)\b)|"
+    r"^\s+(?:died|dies|succumbed|perished|killed|dead|injured|wounded)\b|^\s+(?:immediate\s+|instant\s+)?death\b",
     re.I,
 )
 
@@ -483,8 +570,60 @@ def _counts_people(q: QuantityMatch) -> bool:
     )
 
 
+_MEMBER_NOUNS = {"members", "member", "men", "elements", "personnel", "ranks"}
+_STATE_TYPES = {"state_forces", "external_forces"}
+_NONSTATE_TYPES = {"militia", "rebel_group", "identity_militia", "unknown_armed"}
+
+
+def _armed_side(a: Analysis, s: Sentence, q: QuantityMatch) -> tuple[str, Span] | None:
+    """RULE_SIDE: whose members a figure counts, from the armed group named with it: "seven members of regime
+    forces", "674 ISIS members", "ISIS also lost 11 members". A state's forces are security forces; any
+    other armed group's members are fighters."""
+    base = s.span.start
+    text = a.sentence_text(s)
+    for m in a.in_sentence(a.actors, s):
+        if m.actor is None or m.actor.type not in _STATE_TYPES | _NONSTATE_TYPES:
+            continue
+        rel_start, rel_end = m.evidence.span.start - base, m.evidence.span.end - base
+        inside = q.start <= rel_start < q.end
+        of_group = 0 <= rel_start - q.end <= 12 and re.fullmatch(
+            r"\s+of\s+(?:the\s+)?", text[q.end : rel_start]
+        )
+        lost = 0 <= q.start - rel_end <= 20 and re.fullmatch(
+            r"\s+(?:also\s+|have\s+|has\s+|had\s+)?(?:lost|loses|lose|losing)\s+", text[rel_end : q.start]
+        )
+        if inside or of_group or lost:
+            return ("security_forces" if m.actor.type in _STATE_TYPES else "fighters"), m.evidence.span
+    return None
+
+
+# RULE_JOINED: two figures listed together as the dead of one event ("a brigadier and five members")
+_JOINED = re.compile(r"\s*(?:,\s*)?(?:and|as\s+well\s+as|along\s+with|in\s+addition\s+to)\s+", re.I)
+# RULE_MIXED: one figure for the dead and the wounded (or captured) together counts at most that many dead.
+_MIXED_AFTER = re.compile(
+    r"\s+(?:\w+\s+){0,3}?(?:were\s+|was\s+|have\s+been\s+|had\s+been\s+)?(?:killed|dead)\s*,?\s*(?:and|or|,)\s+"
+    r"(?:injured|wounded|captured|arrested)\b",
+    re.I,
+)
+_MIXED_BEFORE = re.compile(
+    r"\b(?:killing|killed|kill)\s*,?\s*(?:and|or|,)\s+(?:injuring|wounding|injured|wounded|capturing|captured)"
+    r"(?:\s*,?\s*or\s+(?:capturing|arresting|captured|arrested))?\s+(?:a\s+)?(?:total\s+of\s+)?"
+    r"(?:(?:at\s+least|more\s+than|over|about|some|nearly)\s+)?$",
+    re.I,
+)
+_OWN_VERB = re.compile(
+    r"\s+(?:of\s+them\s+|of\s+whom\s+)?(?:were|was|have\s+been|has\s+been|had\s+been|are|is|got)\s+(?:\w+ly\s+)?"
+    r"(?P<p>killed|injured|injuried|wounded|hurt|shot\s+dead|executed|murdered|slain)\b",
+    re.I,
+)
+_OF_PREDICATE = re.compile(
+    r"\b(?P<p>deaths?|killing|murder|execution|bod(?:y|ies)|corpses?|injury|injuries|injuring|wounding)\s+of\s+"
+    r"(?:[\w’'-]+\s+){0,5}$",
+    re.I,
+)
+_LOST = re.compile(r"\b(?:lost|loses|lose|losing)\s+$", re.I)
 _RISEN_TO = re.compile(
-    r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|increased|stands?|stood)\s+(?:to|at)\s+$",
+    r"\b(?:rose|risen|rises|climbed|climbs|reached|reaches|jumped|jumps|increased|stands?|stood)\s+(?:to|at)\s+$",
     re.I,
 )
 _PLACE_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:in|at|from)\s+", re.I)
@@ -546,17 +685,11 @@ def _attribution(
         rel_start = m.evidence.span.start - base
         rel_end = m.evidence.span.end - base
         before = text[max(0, rel_start - 30) : rel_start]
-        after = text[rel_end : rel_end + 40]
         if _TOLD.search(before):
             candidates.append((abs(rel_start - q.start), m, "told"))
         elif (
             _ACCORDING.search(before)
-            or re.match(
-                r"\s*(?:\(\w+\)\s*)?(?:,\s*\w+(?:\s+\w+)?,\s*)?(?:has\s+|had\s+|have\s+)?"
-                r"(?:also\s+)?(?:said|says|reported|reports|confirmed|documented|recorded|announced|stated|estimated|added|noted|suggested|counted)\b",
-                after,
-                re.I,
-            )
+            or _SPEAKS_AFTER.match(text, rel_end)
             or re.search(
                 r"\b(?:said|says|reported|according\s+to)\s+(?:the\s+)?(?:\w+\s+){0,2}$", before, re.I
             )
@@ -581,6 +714,13 @@ def _attribution(
         evidence.append(Evidence(field="via", span=relays[0][1].evidence.span, rule=RULE_VIA))
         if claimant == "article":
             claimant = _speaker_before(text, relays[0][1].evidence.span.start - base) or "article"
+    if (joint := _joint_source(a, s, text, q)) is not None:
+        claimant, via = joint[0], None
+        evidence = [e for e in evidence if e.field != "claimant"]
+        evidence.append(Evidence(field="claimant", span=joint[1], rule=RULE_DESCRIBED))
+    elif claimant == "article" and (described := _described_source(a, s, text, q)) is not None:
+        claimant = described[0]
+        evidence.append(Evidence(field="claimant", span=described[1], rule=RULE_DESCRIBED))
     quote = a.quote_around(base + q.start)
     if quote is not None and quote.introducer:
         outlet = _resolve_outlet(a, quote.introducer)
@@ -598,6 +738,70 @@ def _attribution(
                 )
             )
     return claimant, via, evidence
+
+
+_MEDIA_HEADS = {
+    "news agency",
+    "agency",
+    "news outlet",
+    "outlet",
+    "broadcaster",
+    "newspaper",
+    "daily",
+    "channel",
+}
+_DESCRIPTION = re.compile(
+    r"\b(?P<det>[Tt]he|[Tt]his|[Tt]hat|[Aa]n?)\s+(?:[\w-]+\s+){0,3}?(?P<head>news\s+agency|agency|news\s+outlet|"
+    r"outlet|broadcaster|newspaper|daily|channel|monitor|observatory|watchdog|ministry|rights\s+group|"
+    r"organi[sz]ation)\b"
+)
+# Named sources said together: "Fox News and the New York Times report ...".
+_JOINT = re.compile(r"\s+and\s+(?:the\s+)?", re.I)
+
+
+def _described_source(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple[str, Span] | None:
+    """RULE_DESCRIBED: a source named by description as the subject of a speech verb before the figure.
+    "The news agency later reported": the last news agency named before; "A local news outlet reported":
+    that outlet, as the article describes it."""
+    base = s.span.start
+    found = None
+    for m in _DESCRIPTION.finditer(text, 0, q.start):
+        if _SPEAKS_AFTER.match(text, m.end()) and not a.within(a.actors, base + m.start(), base + m.end()):
+            found = m
+    if found is None:
+        return None
+    span = Span(doc_id=a.document.id, start=base + found.start(), end=base + found.end())
+    head = " ".join(found.group("head").lower().split())
+    if found.group("det").lower() in ("a", "an"):
+        return found.group(), span
+    kind = "media" if head in _MEDIA_HEADS else "organisation"
+    before = [m for m in a.actors if m.actor and m.actor.type == kind and m.evidence.span.end <= span.start]
+    if not before:
+        return None
+    return before[-1].actor.name, span
+
+
+def _joint_source(a: Analysis, s: Sentence, text: str, q: QuantityMatch) -> tuple[str, Span] | None:
+    """RULE_DESCRIBED: two named sources that speak together ("Fox News and the New York Times report")."""
+    base = s.span.start
+    named = [
+        m
+        for m in a.in_sentence(a.actors, s)
+        if m.actor and m.actor.type in ("media", "organisation", "unknown")
+    ]
+    for first, second in itertools.pairwise(named):
+        rel_end = second.evidence.span.end - base
+        gap = a.text[first.evidence.span.end : second.evidence.span.start]
+        if (
+            rel_end <= q.start
+            and _JOINT.fullmatch(gap)
+            and _SPEAKS_AFTER.match(text, rel_end)
+            and first.actor.name != second.actor.name
+        ):
+            start = first.evidence.span.start
+            span = Span(doc_id=a.document.id, start=start, end=second.evidence.span.end)
+            return " ".join(a.text[start : span.end].split()), span
+    return None
 
 
 def _resolve_outlet(a: Analysis, name: str) -> str | None:
@@ -801,7 +1005,10 @@ def _scope(
     return "incident"
 
 
-def _dedupe(drafts: list[Draft]) -> list[Draft]:
+_DEFINITE = re.compile(r"\b(?:the|these|those)\s+$", re.I)
+
+
+def _dedupe(drafts: list[Draft], text: str | None = None) -> list[Draft]:
     """One claim per (claimant, count, killed/injured) in a document; the fuller reading wins."""
     kept: dict[tuple, Draft] = {}
     order: list[tuple] = []
@@ -818,6 +1025,8 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             else attributed.get((c.count, c.killed_or_injured), "article")
         )
         key = (claimant, c.count, c.killed_or_injured)
+        while key in kept and not _same_figure(kept[key].claim, c):
+            key = (*key, "other")  # the same number for other people or another period: its own claim
         if key not in kept:
             kept[key] = d
             order.append(key)
@@ -825,6 +1034,12 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         old = kept[key]
         primary, other = (d, old) if _richness(d.claim) > _richness(old.claim) else (old, d)
         p, o = primary.claim, other.claim
+        scope = "cumulative" if "cumulative" in (p.scope, o.scope) else p.scope
+        period = p.period if p.period.precision else o.period
+        first, later = (old, d) if old.match_start <= d.match_start else (d, old)
+        if text is not None and _DEFINITE.search(text, max(0, later.match_start - 6), later.match_start):
+            # RULE_SAME_FIGURE: "... the death of the six members": a repeat takes its first saying's scope
+            scope, period = first.claim.scope, first.claim.period if first.claim.period.precision else period
         merged = replace(
             p,
             claimant=p.claimant if p.claimant != "article" else o.claimant,
@@ -832,12 +1047,11 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             qualifier=p.qualifier if p.qualifier != "exact" else o.qualifier,
             victim_group=p.victim_group or o.victim_group,
             category=p.category if p.category not in ("all", "unknown") else o.category,
-            scope="cumulative" if "cumulative" in (p.scope, o.scope) else p.scope,
+            scope=scope,
             admin1=p.admin1 or o.admin1,
-            period=p.period if p.period.precision else o.period,
+            period=period,
             evidence=p.evidence + tuple(replace(e, field=f"{e.field}") for e in o.evidence),
         )
-        first = old if old.match_start <= d.match_start else d
         kept[key] = replace(
             primary,
             claim=merged,
@@ -851,6 +1065,30 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         d = kept[key]
         renumbered.append(replace(d, claim=replace(d.claim, id=f"{d.claim.doc_id}-c{i}")))
     return renumbered
+
+
+def _same_figure(a: Claim, b: Claim) -> bool:
+    """RULE_SAME_FIGURE: one number said twice is one claim unless the two sayings count different people
+    (civilians and soldiers) or one is a day's toll and the other a running total over a long period."""
+    specific = {"civilians", "security_forces", "fighters"}
+    if a.category in specific and b.category in specific and a.category != b.category:
+        return False
+    if a.scope != b.scope:
+        long = [c for c in (a, b) if c.scope == "cumulative" and _long_period(c.period)]
+        if long:
+            return False
+    if (
+        a.period.precision
+        and b.period.precision
+        and (a.period.start, a.period.end) != (b.period.start, b.period.end)
+    ):
+        return False  # the same number on other days
+    # "a civilian" told twice with a day only once: one person is too common a figure to be one claim by it
+    return not (a.count == 1 and bool(a.period.precision) != bool(b.period.precision))
+
+
+def _long_period(p: DateInterval) -> bool:
+    return p.start is not None and p.end is not None and (p.end - p.start).days > 31
 
 
 def _richness(c: Claim) -> int:

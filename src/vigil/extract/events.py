@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from vigil.extract.analysis import Analysis
 from vigil.extract.claims import Draft, is_speech_date
 from vigil.extract.triggers import (
+    AIR,
     ARRESTS,
     ATTACK,
     BATTLES,
@@ -24,6 +25,7 @@ from vigil.extract.triggers import (
     EXCESSIVE,
     EXPLOSIONS,
     FAMILY,
+    IED,
     INTERVENTION,
     LOOTING,
     NOTE_LABEL,
@@ -34,6 +36,7 @@ from vigil.extract.triggers import (
     RANK,
     RIOTS,
     SD,
+    SHELLING,
     TRIGGERS,
     TYPE_OF,
     VAC,
@@ -44,7 +47,7 @@ from vigil.extract.triggers import (
 from vigil.geo import name_key
 from vigil.model import DateInterval, EventMention, Evidence, Mention, Place, Sentence, Span
 
-RULE_TRIGGER = "events.trigger@2"
+RULE_TRIGGER = "events.trigger@3"
 RULE_FROM_CLAIM = "events.from_claim@2"
 RULE_NOTE_LABEL = "events.note_label@1"
 RULE_PLACE = "events.place@2"
@@ -52,9 +55,15 @@ RULE_PLACE_DOCUMENT = "events.place_document@1"  # a toll told without a place: 
 RULE_DATE = "events.date@1"
 RULE_PUBLICATION_WEEK = "events.publication_week@1"
 RULE_ACTOR = "events.actor@1"
-RULE_FATALITIES = "events.fatalities_acled@2"
-RULE_CODED_FATALITIES = "events.coded_fatalities@1"
+RULE_FATALITIES = "events.fatalities_acled@3"  # @3: figures listed together are added
+RULE_CODED_FATALITIES = "events.coded_fatalities@2"  # @2: "N fatalities split between K events"
 RULE_MAIN = "events.main_event@1"
+RULE_PERIOD_TALLY = "events.period_tally@2"
+RULE_SIDES = "events.each_sides_dead@1"  # two sides' dead told in consecutive sentences: one fight
+RULE_TOLD_WITH = "events.told_with@1"
+RULE_AIR_SUPPORT = "events.air_support@1"
+RULE_OTHER_DAYS = "events.other_days@1"  # figures with days of their own that do not meet: two events
+RULE_ARMED_REMNANT = "events.armed_remnant@1"  # an old mine that kills soldiers on operations is this war's  # strikes told just before a battle in the same area are its support  # a violent event with no dead joins the one beside it that has them  # a tally of a long period's attacks is no event of its own
 
 _ARMED_TYPES = {
     "state_forces",
@@ -91,6 +100,7 @@ def find_events(a: Analysis, drafts: list[Draft]) -> list[EventMention]:
     candidates = _triggered(a)
     _note_label(a, candidates)
     _attach_claims(a, drafts, candidates)
+    candidates = [c for c in candidates if not _tally(a, c)]
     candidates = _absorb_concurrent(a, candidates)
     for _ in range(3):  # merging can make new merges possible (a total meets the sum of its parts)
         merged = _merge(a, candidates)
@@ -125,7 +135,7 @@ def _triggered(a: Analysis) -> list[_Candidate]:
             )
         )
         matches = [(m.start(), m.end(), t) for t in TRIGGERS for m in t.pattern.finditer(text)]
-        matches.sort(key=lambda x: (-RANK[x[2].sub_event_type], -(x[1] - x[0]), x[0]))
+        matches.sort(key=lambda x: (-_precedence(x[2]), -(x[1] - x[0]), x[0]))
         taken: list[tuple[int, int]] = []
         for start, end, trigger in matches:
             if any(start < e and s_ < end for s_, e in taken):
@@ -151,6 +161,12 @@ def _triggered(a: Analysis) -> list[_Candidate]:
             )
     out.sort(key=lambda c: c.span.start)
     return _one_per_clause(a, out)
+
+
+def _precedence(trigger) -> int:
+    """Which of overlapping triggers reads the words: a remnant of war ("an old landmine", "an unexploded
+    shell") is read before the weapon inside it, since what qualifies the weapon says what the event is."""
+    return 1000 if trigger.sub_event_type == OTHER else RANK[trigger.sub_event_type]
 
 
 # A sentence can only carry an event when one of these stems is in it: a cheap gate before the triggers.
@@ -191,6 +207,13 @@ def _one_per_clause(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
         ):
             # "defused a roadside bomb": the weapon named is the one that did not go off
             winner = prev if prev.sub_event_type == DISRUPTED else c
+            winner.evidence = prev.evidence + c.evidence
+            kept[-1] = winner
+            continue
+        remnant = prev is not None and OTHER in (prev.sub_event_type, c.sub_event_type)
+        if same_clause and remnant and EXPLOSIONS in (prev.event_type, c.event_type):
+            # "a landmine left over from the war exploded": the explosive is a remnant of a past war
+            winner = prev if prev.sub_event_type == OTHER else c
             winner.evidence = prev.evidence + c.evidence
             kept[-1] = winner
             continue
@@ -284,8 +307,13 @@ def _main_candidate(cands: list[_Candidate]) -> _Candidate | None:
 def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) -> None:
     """Killed figures join the nearest event trigger in their sentence, or seed an event of their own."""
     covered = _covered_totals(drafts)
+    placed: dict[int, _Candidate] = {}  # where each figure went, for the figures listed with it
     for d in drafts:
         c = d.claim
+        if d.joined_after is not None and (host := placed.get(d.joined_after)) is not None:
+            host.drafts.append(d)  # "a lieutenant and three soldiers": one toll, one event
+            placed[d.match_start] = host
+            continue
         same_sentence = [x for x in cands if x.sentence.index == d.sentence.index]
         if d.claim.id in covered or (d.breakdown and c.scope == "cumulative"):
             target = (
@@ -303,10 +331,11 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
         civilian = c.category == "civilians" or c.victim_group is not None
         if (
             target is not None
-            and FAMILY[target.event_type] == "violence"
+            and (FAMILY[target.event_type] == "violence" or target.sub_event_type == OTHER)
             and not (target.event_type == BATTLES and civilian)
         ):
             target.drafts.append(d)
+            placed[d.match_start] = target
             continue
         event_type, sub = _type_for_claim(a, d, cands)
         span = d.claim.span
@@ -322,6 +351,7 @@ def _attach_claims(a: Analysis, drafts: list[Draft], cands: list[_Candidate]) ->
                 evidence=[Evidence(field="event_type", span=span, rule=RULE_FROM_CLAIM)],
             )
         )
+        placed[d.match_start] = cands[-1]
     cands.sort(key=lambda x: x.span.start)
 
 
@@ -390,7 +420,7 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
     for c in cands:
         target = None
         for prev in reversed(out):
-            gap = c.sentence.index - prev.sentence.index
+            gap = c.sentence.index - _last_told(a, prev)
             if gap > 5:
                 break
             absorbed = (
@@ -398,25 +428,102 @@ def _merge(a: Analysis, cands: list[_Candidate]) -> list[_Candidate]:
                 and c.event_type == EXPLOSIONS
                 and c.sub_event_type in ("Grenade", "Shelling/artillery/missile attack")
                 and not _killed(c)
-            )
-            if not absorbed and (
-                gap > 2 or prev.event_type != c.event_type or prev.sub_event_type != c.sub_event_type
+            ) or _air_support(a, prev, c, gap)
+            told_with = _tells_the_toll_of(a, prev, c, gap)
+            if (
+                not absorbed
+                and not told_with
+                and (gap > 2 or prev.event_type != c.event_type or prev.sub_event_type != c.sub_event_type)
             ):
                 continue
             if not _compatible_places(a, prev, c):
                 continue
             if _killed(c) and _killed(prev) and not _same_toll(prev, c):
                 continue
+            if _other_days(a, prev, c):
+                continue
             target = prev
             break
         if target is None:
             out.append(c)
             continue
+        told_with = _tells_the_toll_of(a, target, c, c.sentence.index - target.sentence.index)
+        if _air_support(a, target, c, c.sentence.index - target.sentence.index):
+            # "jets struck their positions. Meanwhile, clashes continue ...": a battle with air support
+            target.evidence.append(Evidence(field="event", span=c.span, rule=RULE_AIR_SUPPORT))
+            target.retype(c.sub_event_type)
+            target.span, target.sentence, target.rule, target.weak = c.span, c.sentence, c.rule, c.weak
+            target.sentences = list(dict.fromkeys([c.sentence, *target.sentences]))
+        if told_with:
+            target.evidence.append(Evidence(field="event", span=c.span, rule=RULE_TOLD_WITH))
+        if told_with and c.rule == RULE_TRIGGER and (_killed(c) or target.rule == RULE_FROM_CLAIM):
+            # the announcement ("a new assassination") takes the type of the sentence that tells what
+            # happened and whom it killed ("an IED exploded ..., killing him"); a toll told on its own
+            # takes the type of the event it is told with
+            target.retype(c.sub_event_type)
+            target.span, target.sentence, target.rule, target.weak = c.span, c.sentence, c.rule, c.weak
+            target.sentences.insert(0, c.sentence)
+            target.sentences = list(dict.fromkeys(target.sentences))
         target.drafts += c.drafts
         target.related += c.related
         target.sentences += [s for s in c.sentences if s not in target.sentences]
         target.evidence += c.evidence
     return out
+
+
+def _last_told(a: Analysis, c: _Candidate) -> int:
+    """The last sentence that tells of a candidate: its own, or one that repeats its figures."""
+    starts = {e.span.start for d in c.drafts for e in d.claim.evidence if e.field == "sentence"}
+    told = [s.index for s in a.sentences if s.span.start in starts and s.index <= c.sentence.index + 5]
+    return max([c.sentence.index, *told])
+
+
+def _air_support(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> bool:
+    """RULE_AIR_SUPPORT: air strikes or shelling told with no dead of their own, in the sentence before a
+    battle in the same governorates, are that battle's support (ACLED: a battle with air support is a
+    battle)."""
+    return (
+        0 <= gap <= 1
+        and x.event_type == EXPLOSIONS
+        and x.sub_event_type in (AIR, SHELLING)
+        and y.event_type == BATTLES
+        and y.rule == RULE_TRIGGER
+        and not _killed(x)
+        and _admin1_of(a, y)[0] in ((), _admin1_of(a, x)[0])
+    )
+
+
+def _tells_the_toll_of(a: Analysis, x: _Candidate, y: _Candidate, gap: int) -> bool:
+    """RULE_TOLD_WITH: a violent event told with no dead, next to one of another type that has its dead,
+    in the same paragraph and on compatible days, is one event (ACLED: concurrent tactics are one event;
+    a battle with air support is a battle)."""
+    if gap > 2 or not _violent(x) or not _violent(y):
+        return False
+    if x.event_type == y.event_type and x.sub_event_type == y.sub_event_type:
+        return False
+    if bool(_killed(x)) == bool(_killed(y)) or not _same_paragraph(a, x.sentence, y.sentence):
+        return False
+    dx, dy = _date_of(a, x)[0], _date_of(a, y)[0]
+    if dx.start and dy.start and dx.end and dy.end:
+        return (dx.start - dy.end).days <= 1 and (dy.start - dx.end).days <= 1
+    return True
+
+
+def _other_days(a: Analysis, x: _Candidate, y: _Candidate) -> bool:
+    """RULE_OTHER_DAYS: dead told on days that do not meet ("On February 7 ... a refugee was killed", "On
+    February 11 ... a refugee was killed", or one of them undated, so within the week of the report) are two
+    events, however alike their figures."""
+    if not (_killed(x) and _killed(y)):
+        return False
+    dx, dy = _date_of(a, x)[0], _date_of(a, y)[0]
+    if not (dx.start and dx.end and dy.start and dy.end):
+        return False
+    return dx.start > dy.end or dy.start > dx.end
+
+
+def _violent(c: _Candidate) -> bool:
+    """Violence, or an explosion of a remnant of war (whose dead may be told in the next sentence)."""
+    return FAMILY[c.event_type] == "violence" or c.sub_event_type == OTHER
 
 
 def _killed(c: _Candidate) -> list[Draft]:
@@ -428,10 +535,20 @@ def _same_toll(a_: _Candidate, b: _Candidate) -> bool:
     ka, kb = _killed(a_), _killed(b)
     if any(x.claim.count == y.claim.count for x in ka for y in kb):
         return True
-    if len({x.sentence.index for x in ka + kb}) == 1 and not (
-        {x.claim.category for x in ka} & {y.claim.category for y in kb}
-    ):
+    cats_a, cats_b = {x.claim.category for x in ka}, {y.claim.category for y in kb}
+    if len({x.sentence.index for x in ka + kb}) == 1 and not (cats_a & cats_b):
         return True  # one sentence giving each side's dead
+    sides = {"security_forces", "fighters", "unknown"}
+    indices = sorted({x.sentence.index for x in ka + kb})
+    if (
+        len(indices) == 2
+        and indices[1] - indices[0] == 1
+        and cats_a <= sides
+        and cats_b <= sides
+        and not (cats_a & cats_b)
+        and all(x.claim.scope == "incident" for x in ka + kb)
+    ):
+        return True  # RULE_SIDES: "... killed 26 soldiers. ISIS also lost 11 members": each side's dead
     counts_a, counts_b = {x.claim.count for x in ka}, {y.claim.count for y in kb}
     if sum(counts_b) in counts_a or sum(counts_a) in counts_b:
         return True  # a total and its parts
@@ -640,7 +757,11 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
         ]
         killed = civ or killed
     elif c.event_type == BATTLES:
-        armed = [d for d in killed if d.claim.category in ("security_forces", "fighters", "unknown")]
+        armed = [
+            d
+            for d in killed
+            if d.claim.category in ("security_forces", "fighters", "unknown") and not d.mixed
+        ]
         if armed and not [d for d in killed if d.claim.category == "all"]:
             by_claimant: dict[str, int] = {}
             for d in armed:
@@ -649,8 +770,25 @@ def _fatalities(c: _Candidate) -> tuple[int, int | None, int | None, list[Draft]
             return total, total, max(by_claimant.values()), armed
     if not killed:
         return 0, 0, None, []
-    counts = [d.claim.count for d in killed]
-    return min(counts), min(counts), max(counts), killed
+    plain = [d for d in killed if not d.mixed]
+    if not plain:  # only "killed and wounded" figures: how many of them died is not told
+        return 0, 0, max(d.claim.count for d in killed), killed
+    counts = _joined_counts(plain)
+    high = max([*counts, *(d.claim.count for d in killed if d.mixed)])
+    return min(counts), min(counts), high, killed
+
+
+def _joined_counts(killed: list[Draft]) -> list[int]:
+    """Each figure, with those listed together as one toll's parts added up ("a lieutenant and three
+    soldiers" is four dead; "at least 12, SOHR said; 15, SANA said" stay two readings)."""
+    starts = {d.match_start: d for d in killed}
+    totals: dict[int, int] = {}
+    for d in sorted(killed, key=lambda d: d.match_start):
+        head = d.match_start
+        while (after := starts[head].joined_after) is not None and after in starts and after != head:
+            head = after
+        totals[head] = totals.get(head, 0) + d.claim.count
+    return list(totals.values())
 
 
 def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> EventMention | None:
@@ -679,7 +817,12 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
     event_type, sub = c.event_type, c.sub_event_type
     if sub == ATTACK and used and all(d.claim.category in ("security_forces", "fighters") for d in used):
         event_type, sub = BATTLES, CLASH  # the dead were armed: a fight, not violence against civilians
-    if sub == OTHER and fatalities:
+    if sub == OTHER and used and all(d.claim.category in ("security_forces", "fighters") for d in used):
+        # RULE_ARMED_REMNANT: a mine that kills soldiers or fighters on operations is a weapon of this
+        # conflict (laid by the side they fight), not a remnant of a past one
+        event_type, sub = EXPLOSIONS, IED
+        c.evidence.append(Evidence(field="event_type", span=c.span, rule=RULE_ARMED_REMNANT))
+    elif sub == OTHER and fatalities:
         fatalities, low = 0, 0  # remnants of past wars: the casualties are no fatalities of this conflict
     if event_type == PROTESTS and sub == PEACEFUL and fatalities > 0:
         sub = EXCESSIVE
@@ -758,6 +901,24 @@ def _build(a: Analysis, c: _Candidate, n: int, *, placeless: bool = False) -> Ev
     )
 
 
+def _tally(a: Analysis, c: _Candidate) -> bool:
+    """RULE_PERIOD_TALLY: "more than 850 attacks since June 2019" counts many events and is none of them;
+    dropped before merging, so that its period does not date the event told before it."""
+    return c.rule == RULE_TRIGGER and not c.drafts and not c.related and _period_tally(a, *_date_of(a, c))
+
+
+def _period_tally(a: Analysis, date: DateInterval, evidence: list[Evidence]) -> bool:
+    """A trigger dated only by a long running period ("since June 2019", "from March until today"): the
+    sentence sums up the events of that period; it reports none of them."""
+    if date.start is None or date.end is None or (date.end - date.start).days <= 31:
+        return False
+    spans = {e.span for e in evidence}
+    return any(
+        m.evidence.span in spans and m.evidence.rule.startswith(("timeparse.since", "timeparse.until_now"))
+        for m in a.dates
+    )
+
+
 def _best_place(a: Analysis, admin1: tuple[str, ...], places: list[Mention]) -> Place | None:
     """The most precise place: a neighbourhood, town or district if named, else the one governorate.
     A governorate's capital named like it ("Cukurca district of Hakkari") is read as the governorate
@@ -797,13 +958,20 @@ _CODED = re.compile(
     r"into)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:locations|events|places|areas|days))?",
     re.I,
 )
+# "20 fatalities split up between 3 events": the stated toll shared out the same way.
+_SPLIT = re.compile(
+    r"\b(\d+)\s+(?:fatalit\w*|deaths?)\s+(?:were\s+|are\s+)?(?:split|spread|divided|distributed)(?:\s+up)?\s+"
+    r"(?:between|across|among|into)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(?:locations|events|places|areas|days)\b",
+    re.I,
+)
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
 def _coded_fatalities(a: Analysis, c: _Candidate) -> tuple[int, Span] | None:
     """The fatalities a coder's note states for this event, shared out when spread over several."""
     start, end = a.paragraph_of(c.sentence)
-    m = _CODED.search(a.text, start, end)
+    m = _CODED.search(a.text, start, end) or _SPLIT.search(a.text, start, end)
     if m is None:
         return None
     total = int(m.group(1))

@@ -19,12 +19,13 @@ from text_to_num import alpha2digit
 from vigil.model import Quantity
 from vigil.timeparse import find_dates
 
-RULE_DIGITS = "numbers.digits@1"
-RULE_WORDS = "numbers.words@1"
+RULE_DIGITS = "numbers.digits@2"  # @2: "Street 50" is a label; "15 IS militants"
+RULE_WORDS = "numbers.words@2"
 RULE_VAGUE = "numbers.vague@1"
 RULE_RANGE = "numbers.range@1"
-RULE_SINGULAR = "numbers.singular@1"  # "a civilian", "an officer": one person
-RULE_PRONOUN = "numbers.pronoun@1"  # "killing him": one person
+RULE_SINGULAR = "numbers.singular@2"  # "a civilian", "an officer": one person
+RULE_PRONOUN = "numbers.pronoun@2"  # "killing him", "causing his death": one person
+RULE_AND_ONE = "numbers.and_one_more@1"  # "two of his brothers and his niece": three people
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,7 +95,7 @@ _NEEDS_NOUN = {"several", "a few", "few", "many", "numerous", "a handful", "scor
 # A cheap test before the full search: no digit, number word, vague amount, article or pronoun, no count.
 _HAS_NUMBER = re.compile(
     rf"\d|{_WORD}|\b(?:dozen|dozens|scores|hundreds|thousands|millions|several|few|many|numerous|handful|a|an|"
-    r"him|her)\b",
+    r"him|her|his)\b",
     re.I,
 )
 
@@ -108,15 +109,35 @@ PERSON_SINGULARS = {
     "detainee", "soldier", "officer", "policeman", "guard", "member", "fighter", "militant", "militiaman", "rebel",
     "insurgent", "jihadist", "commander", "leader", "collaborator", "dealer", "smuggler", "person", "individual",
     "pedestrian", "passenger", "worshipper", "relative", "father", "mother", "son", "daughter", "brother", "sister",
-    "husband", "wife", "cousin", "nephew", "niece", "gunman", "recruit", "conscript", "defector", "elder",
+    "husband", "wife", "cousin", "nephew", "niece", "uncle", "aunt", "grandfather", "grandmother",
+    "grandson", "granddaughter", "refugee", "migrant", "herder", "labourer", "laborer", "pupil", "patient",
+    "volunteer", "rescuer", "peasant", "female", "lieutenant", "brigadier", "colonel", "captain", "sergeant", "corporal",
+    "gunman", "recruit", "conscript", "defector", "elder",
 }
 # fmt: on
 _SINGULAR = re.compile(
-    r"\b(?:a|an)\s+(?=(?:[\w’'-]+\s+){0,3}?(?:" + "|".join(sorted(PERSON_SINGULARS)) + r")\b)", re.I
+    r"\b(?:a|an)\s+(?=[“\"‘]?(?:[\w’'-]+\s+){0,3}?[“\"‘]?(?:" + "|".join(sorted(PERSON_SINGULARS)) + r")\b)",
+    re.I,
 )
+# One more person of the same family or group joined to a count: "two of his brothers and his niece".
+_AND_ONE_MORE = re.compile(r"\s+and\s+(?:his|her|their)\s+", re.I)
+
+
+def _one_more(text: str, pos: int) -> _Word | None:
+    """The person in "... and his niece" right after a counted noun, when there is one."""
+    m = _AND_ONE_MORE.match(text, pos)
+    if m is None:
+        return None
+    for w in _words_after(text, m.end(), limit=2):
+        if w.lower in PERSON_SINGULARS:
+            return w
+    return None
+
+
 _PRONOUN = re.compile(
-    r"\b(?:killing|killed|kills|shot\s+dead|shooting\s+dead|executing|executed|murdering|murdered|"
-    r"injuring|injured|wounding|wounded)\s+(him|her)\b",
+    r"\b(?:(?:killing|killed|kills|shot\s+dead|shooting\s+dead|executing|executed|murdering|murdered|"
+    r"injuring|injured|wounding|wounded)\s+(him|her)\b|(?:caus\w+|result\w*\s+in|led\s+to|leading\s+to)\s+"
+    r"(his|her)\s+(?:immediate\s+|instant\s+)?death)",
     re.I,
 )
 
@@ -163,6 +184,7 @@ _MONEY_BEFORE = re.compile(r"(?:[$£€¥]|\bUS\$|\b(?:USD|EUR|GBP|SYP)|\bS£)\s
 _LABEL_BEFORE = re.compile(
     r"(?:\bNos?\.|#|№|\b(?i:number|article|resolution|chapter|section|paragraph|clause|page|route|highway|flight|"
     r"room|phase|brigade|division|battalion|regiment|decree|law|camp|zone|sector|building|apartment|episode|"
+    r"street|st\.|road|avenue|kilo|kilu|km|liwaa|liwa|corps|"
     r"season|volume|vol\.|item|gate|platform|tier|grade|level|stage|lot|plot|block|ward|unit|aged?|ages))\s*$"
 )
 _AGE = re.compile(r"\b[A-Z][\w'’-]*,\s*$")
@@ -233,6 +255,7 @@ _COMPOUND_MODIFIERS = {
     "pro-government", "pro-regime",
 }
 # fmt: on
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
 _ELIDED = {"more", "others", "other", "additional", "further"}
 
 
@@ -281,6 +304,9 @@ def _noun(text: str, pos: int, count: int) -> tuple[_Word, _Word] | tuple[None, 
     last: int | None = None
     for j in range(i, len(words)):
         w = words[j]
+        if _ACRONYM.fullmatch(w.text) and j + 1 < len(words):
+            last = j if count == 1 else last
+            continue  # "15 IS militants", "3 PKK fighters": a group's initials name whose people they are
         if w.lower in _STOP or w.lower.endswith(("'s", "'")):
             break
         if _plural(w):
@@ -453,16 +479,19 @@ def find_quantities(text: str, *, dates: list[tuple[int, int]] | None = None) ->
         if match is not None:
             matches.append(match)
     for m in _PRONOUN.finditer(text):
-        if not any(q.start <= m.start(1) < q.end for q in matches):
+        g = 1 if m.group(1) else 2
+        if not any(q.start <= m.start(g) < q.end for q in matches):
             matches.append(
                 QuantityMatch(
-                    start=m.start(1),
-                    end=m.end(1),
-                    quantity=Quantity(count=1, qualifier="exact", noun=m.group(1).lower()),
-                    number_start=m.start(1),
-                    number_end=m.end(1),
-                    noun_start=m.start(1),
-                    noun_end=m.end(1),
+                    start=m.start(g),
+                    end=m.end(g),
+                    quantity=Quantity(
+                        count=1, qualifier="exact", noun="him" if m.group(g).lower() == "his" else "her"
+                    ),
+                    number_start=m.start(g),
+                    number_end=m.end(g),
+                    noun_start=m.start(g),
+                    noun_end=m.end(g),
                     rule=RULE_PRONOUN,
                 )
             )
@@ -505,6 +534,12 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
     noun = None
     if first is not None and head is not None:
         noun = " ".join(text[first.start : head.end].split()).lower().replace("’", "'")
+    count = low.value
+    one_more = (
+        _one_more(text, head.end) if head is not None and low.kind in ("digits", "words", "single") else None
+    )
+    if one_more is not None and not ranged:
+        count, head = count + 1, one_more
     rule = (
         RULE_RANGE
         if ranged
@@ -512,10 +547,12 @@ def _quantity(text: str, low: _Number, high: _Number, start: int, *, ranged: boo
             low.kind, RULE_DIGITS
         )
     )
+    if count != low.value:
+        rule = RULE_AND_ONE
     return QuantityMatch(
         start=start,
         end=head.end if head is not None else end,
-        quantity=Quantity(count=low.value, qualifier=qualifier, noun=noun),
+        quantity=Quantity(count=count, qualifier=qualifier, noun=noun),
         number_start=low.start,
         number_end=high.end,
         noun_start=None if first is None else first.start,

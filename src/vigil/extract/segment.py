@@ -13,7 +13,7 @@ import spacy
 
 from vigil.model import Sentence, Span
 
-RULE = "segment.sentencizer@1"
+RULE = "segment.sentencizer@2"
 _PARAGRAPH = re.compile(r"[^\n]+")
 
 
@@ -31,9 +31,15 @@ def sentences(text: str, *, doc_id: str) -> tuple[Sentence, ...]:
     for para in _PARAGRAPH.finditer(text):
         if not para.group().strip():
             continue
-        for sent in nlp(para.group()).sents:
-            start = para.start() + sent.start_char
-            end = para.start() + sent.end_char
+        bounds = [(para.start() + x.start_char, para.start() + x.end_char) for x in nlp(para.group()).sents]
+        for i in range(len(bounds) - 1):
+            # "... salaries. [size=no report]": an opening bracket starts the next sentence, not ends this one
+            (s0, e0), (_, e1) = bounds[i], bounds[i + 1]
+            trimmed = text[s0:e0].rstrip()
+            if len(trimmed) > 1 and trimmed[-1] in "([{" and trimmed[-2].isspace():
+                cut = s0 + len(trimmed) - 1
+                bounds[i], bounds[i + 1] = (s0, cut), (cut, e1)
+        for start, end in bounds:
             while start < end and text[start].isspace():
                 start += 1
             while end > start and text[end - 1].isspace():

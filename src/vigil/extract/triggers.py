@@ -349,10 +349,13 @@ TRIGGERS: tuple[Trigger, ...] = (
         CHANGE,
     ),
     _t(
-        "triggers.remnants@1",
+        "triggers.remnants@2",
         r"\b(?:(?:explosive\s+)?remnants\s+of\s+(?:the\s+)?war|unexploded\s+(?:\w+\s+)?(?:ordnance|shells?|rockets?|"
-        r"munitions?|bombs?|devices?|mines?)|old\s+(?:land\s*)?mines?|old\s+ordnance|leftover\s+(?:\w+\s+)?"
-        r"(?:ordnance|mines|explosives|munitions)|war\s+remnants|laid\s+during\s+the\s+(?:\w+[\s-]+){0,3}?war)\b",
+        r"munitions?|bombs?|bomblets?|devices?|mines?|missiles?|projectiles?|grenades?)|old\s+(?:land\s*)?mines?|"
+        r"old\s+(?:war\s+)?ordnance|(?:war|wartime)\s+ordnance|leftover\s+(?:\w+\s+)?"
+        r"(?:ordnance|mines|explosives|munitions)|war\s+remnants|laid\s+during\s+the\s+(?:\w+[\s-]+){0,3}?war|"
+        r"(?:left\s+over|left\s+behind)\s+(?:from|by)\s+(?:the\s+)?(?:[\w’'-]+\s+){0,2}?(?:war|conflict|fighting|"
+        r"battles|reign|rule|occupation))\b",
         OTHER,
     ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -249,3 +250,32 @@ def test_from_a_date_until_today():
     )
     assert (m.date.start, m.date.end, m.date.precision) == (date(2019, 3, 21), date(2021, 2, 5), 3)
     assert m.evidence.rule == RULE_UNTIL_NOW
+
+
+def _ungated(monkeypatch) -> None:
+    rules = tuple(replace(rule, needs=()) for rule in timeparse._RULES)
+    monkeypatch.setattr(timeparse, "_RULES", rules)
+
+
+GATE_TEXTS = st.one_of(
+    TEXTS,
+    st.lists(
+        st.sampled_from([*FRAGMENTS, "ſince", "wee\u212a", "MONDAY", "ago", "Tonight", "İ"]), max_size=12
+    ).map(" ".join),
+)
+
+
+@settings(deadline=None)
+@given(text=GATE_TEXTS, published=st.none() | PUB_DATES)
+def test_skipping_rules_whose_words_are_absent_changes_no_answer(text, published):
+    gated = find_dates(text, doc_id="h", published=published)
+    with pytest.MonkeyPatch.context() as patch:
+        _ungated(patch)
+        assert find_dates(text, doc_id="h", published=published) == gated
+
+
+def test_skipping_rules_changes_no_answer_on_real_articles(shared_dir, monkeypatch):
+    texts = [p.read_text(encoding="utf-8") for p in sorted((shared_dir / "corpus").glob("*.txt"))]
+    gated = [find_dates(t, doc_id="c", published=date(2025, 3, 9)) for t in texts]
+    _ungated(monkeypatch)
+    assert [find_dates(t, doc_id="c", published=date(2025, 3, 9)) for t in texts] == gated

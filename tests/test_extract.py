@@ -567,3 +567,20 @@ def test_the_same_figure_on_days_that_do_not_meet_is_two_events():
         published=date(2025, 3, 12),
     )
     assert sorted(e.date.start for e in x.events if e.fatalities == 1) == [date(2025, 3, 1), date(2025, 3, 6)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "sent_to_model"),
+    [
+        ("Shelling killed two people near Jabal on Monday, a monitor said.", False),  # a lone unknown word
+        ("Russian-backed forces shelled the village, killing two Syrian farmers.", False),  # people words
+        ("Fighters of the Northern Falcons Brigade attacked the village.", True),  # a name of several words
+        ("Clashes broke out between the army and the Lions of Unity.", True),  # "of" inside a name
+    ],
+)
+def test_the_model_reads_only_sentences_it_can_add_to(sentence, sent_to_model):
+    from vigil.extract import ner
+    from vigil.model import Sentence, Span
+
+    s = Sentence(index=0, span=Span(doc_id="d", start=0, end=len(sentence)))
+    assert ner._unexplained_name(sentence, s, [], ()) is sent_to_model

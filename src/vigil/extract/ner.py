@@ -145,22 +145,31 @@ _PLAIN_CAPITALS = re.compile(
 def _unexplained_name(
     text: str, s: Sentence, rules: list[tuple[Mention, str]], places: tuple[Mention, ...]
 ) -> bool:
-    """Whether the sentence has a capitalised word (past its first) that no sure rule entity covers, or a
-    place the model may overrule: only then can the model add anything."""
+    """Whether the model can add something here: a place it may overrule (a person's name), or a
+    name of two or more capitalised words (past the sentence's first) that no sure rule entity
+    covers, where an organisation or group the lexicon lacks would be. A lone unknown capitalised
+    word is most often a fragment of a place name; it alone does not cost a model run."""
     start, end = s.span.start, s.span.end
+    if any(start <= m.evidence.span.start < end and weak_place(m) for m in places):
+        return True
     covered = [
         (m.evidence.span.start, m.evidence.span.end) for m, _ in rules if start <= m.evidence.span.start < end
     ]
-    if any(start <= m.evidence.span.start < end and weak_place(m) for m in places):
-        return True
+    previous = None
     for m in _CAPITALISED.finditer(text, start, end):
         if m.start() == start or _PLAIN_CAPITALS.match(m.group()) or _country_word(m.group()):
+            previous = None
             continue
-        if not any(cs <= m.start() < ce for cs, ce in covered):
+        if any(cs <= m.start() < ce for cs, ce in covered):
+            previous = None
+            continue
+        if previous is not None and _NAME_GLUE.fullmatch(text, previous.end(), m.start()):
             return True
+        previous = m
     return False
 
 
+_NAME_GLUE = re.compile(r"\s+(?:(?:of|the|for|and|al|el)\s+)?")
 _COMPOUND_TAIL = re.compile(
     r"-(?:backed|held|led|controlled|based|affiliated|allied|aligned|made|owned|run)$", re.I
 )

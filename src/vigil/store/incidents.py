@@ -388,12 +388,4 @@ def write(
 
 def _review_detail(d: Decision) -> dict:
     """What a version written by a merge review says about it: who, why, which decision."""
-    return {
-        "version": d.version,
-        "action": d.action,
-        "incident_id": d.incident_id,
-        "event_id": d.event_id,
-        "reviewer": d.reviewer,
-        "reason": d.reason,
-        "created_at": d.created_at.isoformat() if d.created_at else None,
-    }
+    return {k: v for k, v in decision_json(d).items() if k != "event_ids"}

@@ -546,6 +546,24 @@
     return changes;
   }
 
+  // POST a review with the form's token; the answer, or null with the reason shown in `result`.
+  async function postReview(url, form, body, result) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        Authorization: `Bearer ${form.elements.token.value.trim()}`,
+      },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok) return answer;
+    const why = answer.message || (typeof answer.detail === "string" ? answer.detail : "");
+    result.textContent = `Not saved (${response.status}): ${why}`;
+    return null;
+  }
+
   async function submitReview(event) {
     event.preventDefault();
     const form = $("review-form");
@@ -562,21 +580,8 @@
     }
     result.textContent = "Saving…";
     try {
-      const response = await fetch(`/events/${encodeURIComponent(row.event_id)}/review`, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          Authorization: `Bearer ${form.elements.token.value.trim()}`,
-        },
-        body: JSON.stringify(body),
-      });
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok) {
-        const why = answer.message || (typeof answer.detail === "string" ? answer.detail : "");
-        result.textContent = `Not saved (${response.status}): ${why}`;
-        return;
-      }
+      const answer = await postReview(`/events/${encodeURIComponent(row.event_id)}/review`, form, body, result);
+      if (!answer) return;
       const id = row.event_id;
       state.reviewFor = null;
       await reload({ timeline: true });
@@ -599,21 +604,8 @@
     if (action === "reject") body.event_id = selected;
     result.textContent = "Saving…";
     try {
-      const response = await fetch(`/incidents/${encodeURIComponent(incident.id)}/review`, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          Authorization: `Bearer ${form.elements.token.value.trim()}`,
-        },
-        body: JSON.stringify(body),
-      });
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok) {
-        const why = answer.message || (typeof answer.detail === "string" ? answer.detail : "");
-        result.textContent = `Not saved (${response.status}): ${why}`;
-        return;
-      }
+      const answer = await postReview(`/incidents/${encodeURIComponent(incident.id)}/review`, form, body, result);
+      if (!answer) return;
       await reload({ timeline: false });
       await selectEvent(selected);
       const now = state.incident ? state.incident.id : "none";

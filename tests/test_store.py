@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL (the `database_url` fixture)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import replace
@@ -353,3 +354,8 @@ def test_merge_reviews_are_versioned_rows_that_regroup_the_incidents(store):
     assert "review 3 confirm by cli" in shown.output and "review 2 reject" in shown.output
     missing = runner.invoke(main, ["review-incident", "inc-none", "--confirm", *args[2:]])
     assert missing.exit_code == 1 and "no incident" in missing.output
+    listed = runner.invoke(main, ["incidents", "--db", url, "--reviewed", "only", "--format", "jsonl"])
+    reviewed_ids = {json.loads(line)["id"] for line in listed.output.splitlines()}
+    expected = {v.incident.id for v in pipeline.incident_views(store, reviewed="only")}
+    assert reviewed_ids == expected and holders()[attack_b] in expected
+    assert holders()[b.events[1].id] not in expected  # no decision is about the second protest

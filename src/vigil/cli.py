@@ -473,10 +473,17 @@ def reconcile_cmd(db) -> None:
 @main.command()
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
-def incidents(db, fmt) -> None:
+@click.option(
+    "--reviewed",
+    type=click.Choice(["all", "only"]),
+    default="all",
+    show_default=True,
+    help="only: the incidents a merge decision is about.",
+)
+def incidents(db, fmt, reviewed) -> None:
     """Incidents across documents: members, parent and children, tolls per category."""
     with Store.open(url_for(db)) as store:
-        views = pipeline.incident_views(store)
+        views = pipeline.incident_views(store, reviewed=reviewed)
     if fmt == "jsonl":
         for v in views:
             click.echo(json.dumps(pipeline.incident_json(v), ensure_ascii=False))

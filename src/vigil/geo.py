@@ -263,7 +263,7 @@ def _data_digest() -> str:
 
 
 def ensure_index() -> Path:
-    """The index file, built first if it is missing (about half a minute, once)."""
+    """The index file, built first if it is missing (under a minute, once)."""
     path = index_path()
     if not path.exists():
         build_index(path)

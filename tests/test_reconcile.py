@@ -171,8 +171,9 @@ def test_toll_of_one_claimant_is_its_latest_figure():
     assert set(civ.claim_ids) == {c.id for c in a.claims + b.claims}
 
 
-def test_incidents_do_not_depend_on_input_order():
-    records = [
+def _twelve_reports() -> list:
+    """Twelve SOHR reports over three days in Hama and Homs, with different counts."""
+    return [
         _record(
             f"d{i}.txt",
             published=D + timedelta(days=i % 3),
@@ -181,6 +182,10 @@ def test_incidents_do_not_depend_on_input_order():
         )
         for i in range(12)
     ]
+
+
+def test_incidents_do_not_depend_on_input_order():
+    records = _twelve_reports()
     first = incidents(records)
     shuffled = records[:]
     random.Random(7).shuffle(shuffled)
@@ -439,15 +444,7 @@ def test_a_cannot_link_outranks_must_links_that_would_join_its_pair():
 
 
 def test_decisions_give_the_same_incidents_in_any_order():
-    records = [
-        _record(
-            f"d{i}.txt",
-            published=D + timedelta(days=i % 3),
-            admin1=(("Hama",), ("Homs",))[i % 2],
-            claims=(("SOHR", 3 + i, "incident"),),
-        )
-        for i in range(12)
-    ]
+    records = _twelve_reports()
     plain = incidents(records)
     big = max(plain, key=lambda i: len(i.event_ids))
     assert len(big.event_ids) >= 2

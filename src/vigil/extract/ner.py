@@ -175,6 +175,7 @@ _COMPOUND_TAIL = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def _country_word(word: str) -> bool:
     """A country's name or people's word ("Syrian", "Russian-backed"): the model adds nothing the
     gazetteer does not know, so it alone does not send a sentence to the model."""
